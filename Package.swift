@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The dispenser is what ends up inside every user's binary: Embedded Swift, linked fully
+// static (glibc + libzstd's decoder), so it needs no Swift runtime and runs on glibc and
+// musl hosts alike, and can print a readable preflight error where a dynamic loader would
+// fail cryptically. It compiles BatamantaFormat's sources itself (Sources/Dispenser/Format
+// is a symlink) because an Embedded module cannot import a regular one.
+let embedded: [SwiftSetting] = [
+    .enableExperimentalFeature("Embedded"),
+    .unsafeFlags(["-wmo", "-Osize"]),
+]
+
+let package = Package(
+    name: "batamanta",
+    products: [
+        .executable(name: "batamanta-native", targets: ["BatamantaNative"]),
+        .executable(name: "batamanta-dispenser", targets: ["Dispenser"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CErlInterface", path: "Sources/CErlInterface"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CLibc", path: "Sources/CLibc"),
+
+        .target(name: "BatamantaFormat", path: "Sources/BatamantaFormat"),
+        .executableTarget(
+            name: "BatamantaNative",
+            dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CCurl"],
+            path: "Sources/BatamantaNative"
+        ),
+        .executableTarget(
+            name: "Dispenser",
+            dependencies: ["CLibc", "CZstd"],
+            path: "Sources/Dispenser",
+            swiftSettings: embedded,
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static"])]
+        ),
+
+        .testTarget(name: "BatamantaFormatTests", dependencies: ["BatamantaFormat"]),
+        .testTarget(name: "BatamantaNativeTests", dependencies: ["BatamantaNative", "BatamantaFormat"]),
+    ]
+)
