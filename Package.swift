@@ -14,7 +14,7 @@ let embedded: [SwiftSetting] = [
 let package = Package(
     name: "batamanta",
     products: [
-        .executable(name: "batamanta-native", targets: ["BatamantaNative"]),
+        .executable(name: "batamanta-native", targets: ["BatamantaNativeTool"]),
         .executable(name: "batamanta-dispenser", targets: ["Dispenser"]),
     ],
     targets: [
@@ -24,17 +24,30 @@ let package = Package(
         .target(name: "CLibc", path: "Sources/CLibc"),
 
         .target(name: "BatamantaFormat", path: "Sources/BatamantaFormat"),
-        .executableTarget(
+        .target(
             name: "BatamantaNative",
             dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CCurl"],
             path: "Sources/BatamantaNative"
+        ),
+        // Only main.swift: the library stays testable, while the static stdlib (which the
+        // test runner cannot link) applies to the executable alone.
+        .executableTarget(
+            name: "BatamantaNativeTool",
+            dependencies: ["BatamantaNative"],
+            path: "Sources/BatamantaNativeTool",
+            // Copied into priv/bin/ of a user's project: it must not need the Swift runtime.
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         .executableTarget(
             name: "Dispenser",
             dependencies: ["CLibc", "CZstd"],
             path: "Sources/Dispenser",
             swiftSettings: embedded,
-            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static"])]
+            linkerSettings: [
+                .linkedLibrary("zstd"),
+                .linkedLibrary("m"),
+                .unsafeFlags(["-Xclang-linker", "-static", "-Xlinker", "--gc-sections"]),
+            ]
         ),
 
         .testTarget(name: "BatamantaFormatTests", dependencies: ["BatamantaFormat"]),

@@ -1,0 +1,71 @@
+/// The fixed 96-byte record at the very end of a batamanta executable (docs/FORMAT.md).
+public struct Trailer: Equatable, Sendable {
+    public static let size = 96
+    public static let version: UInt32 = 1
+    static let magic: [UInt8] = Array("BATAMNTA".utf8)
+    static let endMagic: [UInt8] = Array("ATNMATAB".utf8)
+
+    public var payloadOffset: UInt64
+    public var payloadLength: UInt64
+    public var metadataOffset: UInt64
+    public var metadataLength: UInt64
+    /// SHA-256 of the payload bytes followed by the metadata bytes.
+    public var contentHash: [UInt8]
+    /// Length of the tar stream inside the zstd frame.
+    public var uncompressedSize: UInt64
+
+    public init(
+        payloadOffset: UInt64, payloadLength: UInt64, metadataOffset: UInt64, metadataLength: UInt64,
+        contentHash: [UInt8], uncompressedSize: UInt64
+    ) {
+        self.payloadOffset = payloadOffset
+        self.payloadLength = payloadLength
+        self.metadataOffset = metadataOffset
+        self.metadataLength = metadataLength
+        self.contentHash = contentHash
+        self.uncompressedSize = uncompressedSize
+    }
+
+    public func encoded() -> [UInt8] {
+        precondition(contentHash.count == 32, "content hash must be 32 bytes")
+        var bytes = Trailer.magic
+        bytes.reserveCapacity(Trailer.size)
+        bytes.appendLittleEndian(Trailer.version)
+        bytes.appendLittleEndian(UInt32(Trailer.size))
+        bytes.appendLittleEndian(payloadOffset)
+        bytes.appendLittleEndian(payloadLength)
+        bytes.appendLittleEndian(metadataOffset)
+        bytes.appendLittleEndian(metadataLength)
+        bytes.append(contentsOf: contentHash)
+        bytes.appendLittleEndian(uncompressedSize)
+        bytes.append(contentsOf: Trailer.endMagic)
+        return bytes
+    }
+
+    /// Parses the last 96 bytes of a file of `fileSize` bytes. Missing magics mean the
+    /// file carries no payload at all; anything else wrong is corruption.
+    public static func parse(_ bytes: [UInt8], fileSize: UInt64) throws(FormatError) -> Trailer {
+        guard bytes.count == size, bytes[0..<8].elementsEqual(magic), bytes[88..<96].elementsEqual(endMagic) else {
+            throw .noTrailer
+        }
+        guard bytes.littleEndianUInt32(at: 8) == version else { throw .corrupt(.trailerVersion) }
+        guard bytes.littleEndianUInt32(at: 12) == UInt32(size) else { throw .corrupt(.trailerLayout) }
+        let trailer = Trailer(
+            payloadOffset: bytes.littleEndianUInt64(at: 16),
+            payloadLength: bytes.littleEndianUInt64(at: 24),
+            metadataOffset: bytes.littleEndianUInt64(at: 32),
+            metadataLength: bytes.littleEndianUInt64(at: 40),
+            contentHash: Array(bytes[48..<80]),
+            uncompressedSize: bytes.littleEndianUInt64(at: 80)
+        )
+        guard fileSize >= UInt64(size), trailer.payloadLength > 0, trailer.metadataLength > 0 else {
+            throw .corrupt(.trailerLayout)
+        }
+        let (payloadEnd, overflow1) = trailer.payloadOffset.addingReportingOverflow(trailer.payloadLength)
+        let (metadataEnd, overflow2) = trailer.metadataOffset.addingReportingOverflow(trailer.metadataLength)
+        guard !overflow1, !overflow2, payloadEnd == trailer.metadataOffset, metadataEnd == fileSize - UInt64(size) else {
+            throw .corrupt(.trailerLayout)
+        }
+        return trailer
+    }
+}

@@ -1,0 +1,131 @@
+import Glibc
+
+/// An owned file descriptor with the few operations the commands need. Errors come back
+/// as `CommandError`s that name the path, so commands can just `try`.
+final class FileDescriptor {
+    let rawValue: Int32
+    let path: FilePath
+    private var isOpen = true
+
+    private init(rawValue: Int32, path: FilePath) {
+        self.rawValue = rawValue
+        self.path = path
+    }
+
+    deinit {
+        if isOpen { _ = Glibc.close(rawValue) }
+    }
+
+    static func open(_ path: FilePath, _ flags: Int32, mode: mode_t = 0o644) throws(CommandError) -> FileDescriptor {
+        guard path.isValid else { throw .invalidArgument("path \(path) is empty or contains NUL") }
+        let result = retryingOnInterrupt { path.withCString { Glibc.open($0, flags | O_CLOEXEC, mode) } }
+        switch result {
+        case .success(let fd): return FileDescriptor(rawValue: fd, path: path)
+        case .failure(let errno): throw CommandError(errno, "open", path)
+        }
+    }
+
+    static func openForReading(_ path: FilePath) throws(CommandError) -> FileDescriptor {
+        try open(path, O_RDONLY)
+    }
+
+    /// Takes ownership of an fd opened elsewhere (mkostemp).
+    static func adopt(_ rawValue: Int32, path: FilePath) -> FileDescriptor {
+        FileDescriptor(rawValue: rawValue, path: path)
+    }
+
+    /// Adopts an fd the process was started with (stdin/stdout); never closed.
+    static func standard(_ rawValue: Int32, name: String) -> FileDescriptor {
+        let descriptor = FileDescriptor(rawValue: rawValue, path: FilePath(name))
+        descriptor.isOpen = false
+        return descriptor
+    }
+
+    /// Reads up to `buffer.count` bytes; 0 means end of file.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(CommandError) -> Int {
+        let result = retryingOnInterrupt { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
+        switch result {
+        case .success(let count): return count
+        case .failure(let errno): throw CommandError(errno, "read", path)
+        }
+    }
+
+    /// Fills `buffer` unless the file ends first; returns how many bytes were read.
+    func readFully(into buffer: UnsafeMutableRawBufferPointer) throws(CommandError) -> Int {
+        var total = 0
+        while total < buffer.count {
+            let count = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[total...]))
+            if count == 0 { break }
+            total += count
+        }
+        return total
+    }
+
+    func read(count: Int, at offset: UInt64) throws(CommandError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var total = 0
+        while total < count {
+            let result = bytes.withUnsafeMutableBytes { buffer in
+                retryingOnInterrupt {
+                    Glibc.pread(rawValue, buffer.baseAddress! + total, count - total, off_t(offset) + off_t(total))
+                }
+            }
+            switch result {
+            case .success(0): throw CommandError(.corrupt, "\(path) ends before byte \(offset + UInt64(count))")
+            case .success(let read): total += read
+            case .failure(let errno): throw CommandError(errno, "read", path)
+            }
+        }
+        return bytes
+    }
+
+    func write(_ buffer: UnsafeRawBufferPointer) throws(CommandError) {
+        var written = 0
+        while written < buffer.count {
+            let result = retryingOnInterrupt {
+                Glibc.write(rawValue, buffer.baseAddress! + written, buffer.count - written)
+            }
+            switch result {
+            case .success(let count): written += count
+            case .failure(let errno): throw CommandError(errno, "write", path)
+            }
+        }
+    }
+
+    func write(_ bytes: [UInt8]) throws(CommandError) {
+        try bytes.withUnsafeBytes { buffer in Result { () throws(CommandError) in try write(buffer) } }.get()
+    }
+
+    /// Reads into the first `count` bytes of `bytes`, stopping early only at end of file.
+    func readFully(into bytes: inout [UInt8], count: Int) throws(CommandError) -> Int {
+        try bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(CommandError) in try readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<count])) }
+        }.get()
+    }
+
+    func size() throws(CommandError) -> UInt64 {
+        var info = stat()
+        guard fstat(rawValue, &info) == 0 else { throw CommandError(.current, "stat", path) }
+        return UInt64(info.st_size)
+    }
+
+    func truncate() throws(CommandError) {
+        guard ftruncate(rawValue, 0) == 0, lseek(rawValue, 0, SEEK_SET) == 0 else {
+            throw CommandError(.current, "truncate", path)
+        }
+    }
+
+    func setMode(_ mode: mode_t) throws(CommandError) {
+        guard fchmod(rawValue, mode) == 0 else { throw CommandError(.current, "chmod", path) }
+    }
+
+    func synchronize() throws(CommandError) {
+        guard fsync(rawValue) == 0 else { throw CommandError(.current, "fsync", path) }
+    }
+
+    func close() throws(CommandError) {
+        guard isOpen else { return }
+        isOpen = false
+        guard Glibc.close(rawValue) == 0 else { throw CommandError(.current, "close", path) }
+    }
+}

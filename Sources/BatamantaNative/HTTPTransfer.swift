@@ -1,0 +1,121 @@
+import BatamantaFormat
+import CCurl
+
+/// One libcurl transfer into a file descriptor, hashing as it writes. Retry policy lives
+/// in `Fetch`; this only reports what happened.
+final class HTTPTransfer {
+    struct Limits: Equatable {
+        var connectTimeoutSeconds: Int
+        /// Abort when fewer than `lowSpeedBytes` per second arrive for this long.
+        var lowSpeedSeconds: Int
+        var lowSpeedBytes: Int
+    }
+
+    enum Outcome: Equatable {
+        /// The transfer ended; `status` is the HTTP status (0 for file:// URLs).
+        case completed(status: Int)
+        /// libcurl gave up: the CURLcode and its message.
+        case failed(code: Int32, message: String)
+        /// Writing the body failed.
+        case writeFailed(CommandError)
+    }
+
+    private let handle: UnsafeMutableRawPointer
+    private let destination: FileDescriptor
+    private let progress: Progress
+    private(set) var hash = SHA256()
+    private(set) var received: UInt64 = 0
+    private var writeError: CommandError?
+    /// libcurl keeps this pointer for the handle's lifetime, so it is not a Swift array.
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CCURL_ERROR_SIZE))
+
+    private static let initialised: Bool = ccurl_global_init_default() == CURLE_OK
+
+    init(url: String, limits: Limits, destination: FileDescriptor, progress: Progress) throws(CommandError) {
+        errorBuffer.initialize(repeating: 0, count: Int(CCURL_ERROR_SIZE))
+        guard HTTPTransfer.initialised, let handle = curl_easy_init() else {
+            errorBuffer.deallocate()
+            throw CommandError(.httpError, "libcurl failed to initialise; cannot download \(url)")
+        }
+        self.handle = handle
+        self.destination = destination
+        self.progress = progress
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        var status = ccurl_setopt_string(handle, CURLOPT_URL, url)
+        for (option, value) in [
+            (CURLOPT_FOLLOWLOCATION, 1), (CURLOPT_MAXREDIRS, 10), (CURLOPT_NOSIGNAL, 1), (CURLOPT_NOPROGRESS, 0),
+            (CURLOPT_CONNECTTIMEOUT, limits.connectTimeoutSeconds),
+            (CURLOPT_LOW_SPEED_TIME, limits.lowSpeedSeconds), (CURLOPT_LOW_SPEED_LIMIT, limits.lowSpeedBytes),
+        ] where status == CURLE_OK {
+            status = ccurl_setopt_long(handle, option, value)
+        }
+        for (option, value) in [
+            (CURLOPT_PROTOCOLS_STR, "http,https,file"), (CURLOPT_REDIR_PROTOCOLS_STR, "http,https"),
+            (CURLOPT_USERAGENT, "batamanta-native/\(Ping.helperVersion)"),
+        ] where status == CURLE_OK {
+            status = ccurl_setopt_string(handle, option, value)
+        }
+        if status == CURLE_OK { status = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context) }
+        if status == CURLE_OK { status = ccurl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context) }
+        if status == CURLE_OK { status = ccurl_setopt_write_function(handle, HTTPTransfer.write) }
+        if status == CURLE_OK { status = ccurl_setopt_xferinfo_function(handle, HTTPTransfer.report) }
+        if status == CURLE_OK {
+            status = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        }
+        guard status == CURLE_OK else {
+            curl_easy_cleanup(handle)
+            errorBuffer.deallocate()
+            throw CommandError(.invalidArgument, "libcurl refused the settings for \(url): \(String(cString: curl_easy_strerror(status)))")
+        }
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// Runs the transfer once, from the start of `destination`.
+    func perform() -> Outcome {
+        hash = SHA256()
+        received = 0
+        writeError = nil
+        errorBuffer[0] = 0
+        let code = curl_easy_perform(handle)
+        if let writeError { return .writeFailed(writeError) }
+        guard code == CURLE_OK else {
+            let detail = String(cString: errorBuffer)
+            return .failed(code: Int32(code.rawValue), message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+        }
+        var status = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return .completed(status: status)
+    }
+
+    private static let write: ccurl_write_callback = { data, size, count, context in
+        guard let context else { return 0 }
+        let transfer = Unmanaged<HTTPTransfer>.fromOpaque(context).takeUnretainedValue()
+        let length = size * count
+        guard length > 0, let data else { return length }
+        let bytes = UnsafeRawBufferPointer(start: data, count: length)
+        if case .failure(let error) = Result(catching: { () throws(CommandError) in try transfer.destination.write(bytes) }) {
+            transfer.writeError = error
+            return 0
+        }
+        transfer.hash.update(bytes)
+        transfer.received += UInt64(length)
+        return length
+    }
+
+    private static let report: ccurl_xferinfo_callback = { context, total, now, _, _ in
+        guard let context else { return 0 }
+        let transfer = Unmanaged<HTTPTransfer>.fromOpaque(context).takeUnretainedValue()
+        guard now > 0 else { return 0 }
+        // An error page's bytes are not download progress.
+        var status = 0
+        _ = ccurl_getinfo_long(transfer.handle, CURLINFO_RESPONSE_CODE, &status)
+        if status == 0 || (200..<300).contains(status) {
+            transfer.progress.report(stage: "download", done: UInt64(now), total: UInt64(max(total, 0)))
+        }
+        return 0
+    }
+}

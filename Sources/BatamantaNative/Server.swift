@@ -1,0 +1,80 @@
+import Glibc
+
+/// Serves requests one at a time until stdin ends.
+struct Server {
+    typealias Command = (Arguments, Progress) throws(CommandError) -> Term
+
+    static let commandNames = ["ping", "host_info", "sanitize_env", "libc_requirement", "pack", "assemble", "inspect", "fetch"]
+
+    static func command(named name: String) -> Command? {
+        switch name {
+        case "ping": return Ping.run
+        case "host_info": return HostInfo.run
+        case "sanitize_env": return SanitizeEnv.run
+        case "libc_requirement": return LibcRequirement.run
+        case "pack": return Pack.run
+        case "assemble": return Assemble.run
+        case "inspect": return Inspect.run
+        case "fetch": return Fetch.run
+        default: return nil
+        }
+    }
+
+    let port: PortIO
+
+    /// Returns the process exit status: 0 on a clean end of input.
+    func run() -> Int32 {
+        while true {
+            switch port.readPacket() {
+            case .endOfInput:
+                return 0
+            case .broken(let reason):
+                Diagnostics.log("stopping: \(reason)")
+                return 1
+            case .oversized(let length):
+                let error = CommandError(.badRequest, "packet of \(length) bytes exceeds the \(PortIO.maximumPacketSize)-byte limit")
+                guard send(.error(error), id: 0) else { return 1 }
+            case .packet(let packet):
+                guard serve(packet) else { return 1 }
+            }
+        }
+    }
+
+    /// Returns false when replies can no longer be written.
+    func serve(_ packet: [UInt8]) -> Bool {
+        switch PortCodec.decodeRequest(packet) {
+        case .failure(let failure):
+            return send(.error(failure.error), id: failure.id)
+        case .success(let request):
+            return send(Server.execute(request, progress: Progress { stage, done, total in
+                _ = send(.progress(stage: stage, done: done, total: total), id: request.id)
+            }), id: request.id)
+        }
+    }
+
+    static func execute(_ request: Request, progress: Progress) -> Reply {
+        guard let command = command(named: request.command) else {
+            let known = commandNames.map { ":" + $0 }.joined(separator: ", ")
+            return .error(CommandError(.unknownCommand, "unknown command :\(request.command); known commands: \(known)"))
+        }
+        do {
+            return .ok(try command(request.arguments, progress))
+        } catch {
+            return .error(error)
+        }
+    }
+
+    private func send(_ reply: Reply, id: Int64) -> Bool {
+        guard let bytes = PortCodec.encodeReply(reply, id: id) else {
+            Diagnostics.log("could not encode the reply to request \(id)")
+            return false
+        }
+        do {
+            try port.writePacket(bytes)
+            return true
+        } catch {
+            Diagnostics.log("cannot write to the port: \(error.message)")
+            return false
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Glibc
+
+/// Runs a short-lived program and collects its combined stdout and stderr.
+enum Subprocess {
+    struct Outcome {
+        /// The exit status, or nil when it was killed by a signal or the timeout.
+        var status: Int32?
+        var output: [UInt8]
+    }
+
+    static func run(
+        _ program: FilePath, _ arguments: [String], timeoutMilliseconds: Int32 = 5000, outputLimit: Int = 1 << 16
+    ) -> Outcome? {
+        var pipeEnds: [Int32] = [-1, -1]
+        guard pipe(&pipeEnds) == 0 else { return nil }
+        _ = fcntl(pipeEnds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC)
+        let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
+        defer { close(readEnd) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+
+        // Untranslated messages are what the parsers expect.
+        let argv: [UnsafeMutablePointer<CChar>?] = ([program.description] + arguments).map { (text: String) in strdup(text) }
+        let envp: [UnsafeMutablePointer<CChar>?] = ["LC_ALL=C", "PATH=/usr/bin:/bin"].map { (text: String) in strdup(text) }
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = program.withCString { path in
+            posix_spawn(&pid, path, &actions, nil, argv + [nil], envp + [nil])
+        }
+        close(writeEnd)
+        guard spawned == 0 else { return nil }
+
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let deadline = Progress.monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
+        var timedOut = false
+        while true {
+            let now = Progress.monotonicNanoseconds()
+            guard now < deadline else { timedOut = true; break }
+            var poller = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32((deadline - now) / 1_000_000) + 1)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { timedOut = ready == 0; break }
+            let count = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            if output.count < outputLimit { output.append(contentsOf: chunk[..<count]) }
+        }
+        if timedOut { kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = status & 0x7f == 0
+        return Outcome(status: exited && !timedOut ? (status >> 8) & 0xff : nil, output: output)
+    }
+}

@@ -1,0 +1,49 @@
+import CZstd
+
+/// Streams one zstd frame back into bytes. zstd checks the frame's content checksum
+/// itself, so a damaged payload fails here rather than yielding wrong bytes.
+final class ZstdDecompressor {
+    private let context: OpaquePointer
+    private var output: [UInt8]
+    private let name: String
+    private(set) var isFrameComplete = false
+
+    init(name: String) throws(CommandError) {
+        guard let context = ZSTD_createDCtx() else { throw CommandError(.ioError, "zstd could not allocate a decompressor for \(name)") }
+        self.context = context
+        self.name = name
+        output = [UInt8](repeating: 0, count: ZSTD_DStreamOutSize())
+    }
+
+    deinit {
+        ZSTD_freeDCtx(context)
+    }
+
+    /// Feeds compressed `bytes`, calling `consume` with each decompressed chunk.
+    func decompress(
+        _ bytes: UnsafeRawBufferPointer, _ consume: (UnsafeRawBufferPointer) throws(CommandError) -> Void
+    ) throws(CommandError) {
+        var input = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
+        let capacity = output.count
+        while input.pos < input.size || !isFrameComplete {
+            let (result, produced) = output.withUnsafeMutableBytes { buffer -> (Int, Int) in
+                var out = ZSTD_outBuffer(dst: buffer.baseAddress, size: capacity, pos: 0)
+                let result = ZSTD_decompressStream(context, &out, &input)
+                return (result, out.pos)
+            }
+            guard ZSTD_isError(result) == 0 else {
+                throw CommandError(.corrupt, "payload of \(name) does not decompress: \(String(cString: ZSTD_getErrorName(result)))")
+            }
+            if result == 0 { isFrameComplete = true }
+            if produced > 0 {
+                try output.withUnsafeBytes { buffer in
+                    Result { () throws(CommandError) in try consume(UnsafeRawBufferPointer(rebasing: buffer[..<produced])) }
+                }.get()
+            }
+            if isFrameComplete && input.pos < input.size {
+                throw CommandError(.corrupt, "payload of \(name) has data after its zstd frame")
+            }
+            if produced == 0 && input.pos == input.size { return }
+        }
+    }
+}

@@ -1,0 +1,4 @@
+import BatamantaNative
+import Glibc
+
+exit(Helper.run())

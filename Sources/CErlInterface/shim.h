@@ -1,0 +1,4 @@
+#ifndef BATAMANTA_CERLINTERFACE_SHIM_H
+#define BATAMANTA_CERLINTERFACE_SHIM_H
+#include <ei.h>
+#endif

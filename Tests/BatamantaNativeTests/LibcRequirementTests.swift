@@ -1,0 +1,75 @@
+import Glibc
+import Testing
+@testable import BatamantaNative
+
+@Suite struct LibcRequirementTests {
+    /// A minimal 64-bit little-endian ELF with one PT_INTERP segment naming `interpreter`.
+    static func elf(interpreter: String) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 64 + 56)
+        bytes.replaceSubrange(0..<8, with: [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])
+        func put(_ value: UInt64, at offset: Int, size: Int) {
+            for index in 0..<size { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
+        }
+        put(64, at: 0x20, size: 8)
+        put(56, at: 0x36, size: 2)
+        put(1, at: 0x38, size: 2)
+        put(3, at: 64, size: 4)
+        put(UInt64(bytes.count), at: 64 + 8, size: 8)
+        put(UInt64(interpreter.utf8.count + 1), at: 64 + 32, size: 8)
+        return bytes + Array(interpreter.utf8) + [0]
+    }
+
+    @Test func erlangVmNeedsGlibc() throws {
+        let beams = shell("ls /usr/lib/erlang/erts-*/bin/beam.smp").output.split(separator: "\n").map { FilePath(String($0)) }
+        let beam = try #require(beams.first)
+        let requirement = try LibcRequirement.requirement(of: [beam])
+        #expect(requirement.libc == "gnu")
+        let highest = shell("objdump -T '\(beam)' | grep -o 'GLIBC_[0-9.]*' | sort -V | tail -1").output
+        if highest.hasPrefix("GLIBC_") {
+            #expect("GLIBC_" + (requirement.version ?? "") == highest.split(separator: "\n").first.map(String.init))
+        }
+        #expect(requirement.version.map { $0.hasPrefix("2.") } == true)
+    }
+
+    @Test func skipsNonELFAndStaticFiles() throws {
+        let work = TemporaryDirectory()
+        try writeFile(work("script"), "#!/bin/sh\n")
+        #expect(try LibcRequirement.requirement(of: [work("script")]) == .init(libc: "none", version: nil))
+        if FileSystem.exists(FilePath("/sbin/ldconfig")) {
+            #expect(try LibcRequirement.requirement(of: [FilePath("/sbin/ldconfig")]).libc == "none")
+        }
+    }
+
+    @Test func muslInterpreterMeansMusl() throws {
+        let work = TemporaryDirectory()
+        let musl = Self.elf(interpreter: "/lib/ld-musl-x86_64.so.1")
+        let file = try FileDescriptor.open(work("beam.smp"), O_WRONLY | O_CREAT, mode: 0o755)
+        try file.write(musl)
+        #expect(try LibcRequirement.requirement(of: [work("beam.smp")]) == .init(libc: "musl", version: nil))
+        let glibcLibraries = shell("ls /usr/lib/erlang/lib/crypto-*/priv/lib/crypto.so").output.split(separator: "\n").map { FilePath(String($0)) }
+        if let crypto = glibcLibraries.first {
+            #expect { try LibcRequirement.requirement(of: [work("beam.smp"), crypto]) } throws: {
+                ($0 as? CommandError)?.code == .unsupported
+            }
+        }
+    }
+
+    @Test func damagedELFIsCorruptNotACrash() throws {
+        let work = TemporaryDirectory()
+        var damaged = Self.elf(interpreter: "/lib/ld-linux-x86-64.so.2")
+        damaged.replaceSubrange(0x20..<0x28, with: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])
+        let file = try FileDescriptor.open(work("bad"), O_WRONLY | O_CREAT, mode: 0o644)
+        try file.write(damaged)
+        #expect { try LibcRequirement.requirement(of: [work("bad")]) } throws: { ($0 as? CommandError)?.code == .corrupt }
+        for length in 0..<damaged.count {
+            _ = try? ELFFile.parse(Array(Self.elf(interpreter: "/x").prefix(length)))
+        }
+    }
+
+    @Test func versionOrdering() {
+        #expect(LibcRequirement.glibcVersion(Array("GLIBC_2.3.4".utf8)) == [2, 3, 4])
+        #expect(LibcRequirement.glibcVersion(Array("GLIBC_PRIVATE".utf8)) == nil)
+        #expect([2, 34].lexicographicallyPrecedes([2, 34, 1]))
+        #expect([2, 9].lexicographicallyPrecedes([2, 34]))
+    }
+}

@@ -1,0 +1,114 @@
+import BatamantaFormat
+import Glibc
+import Testing
+@testable import BatamantaNative
+
+@Suite struct PackTests {
+    static let longName = String(repeating: "deep/", count: 30) + String(repeating: "n", count: 120)
+
+    /// Builds the same tree with files and directories created in the given order.
+    static func makeTree(at root: FilePath, reversed: Bool) throws {
+        var steps: [() throws -> Void] = [
+            { try writeFile(root.appending("bin/start"), "#!/bin/sh\necho hi\n", mode: 0o755) },
+            { try writeFile(root.appending("lib/app-0.1.0/ebin/app.app"), "{application, app, []}.\n") },
+            { try writeFile(root.appending("lib/a-b/file"), "dash sorts before slash\n") },
+            { try writeFile(root.appending("releases/0.1.0/sys.config"), "[].\n", mode: 0o600) },
+            { try writeFile(root.appending(PackTests.longName), String(repeating: "x", count: 70_000)) },
+            { shell("mkdir -p '\(root)/empty' && chmod 0700 '\(root)/empty'") },
+            { shell("mkdir -p '\(root)/lib' && ln -s app-0.1.0 '\(root)/lib/app'") },
+            { shell("mkdir -p '\(root)/bin' && ln -s ../lib/app-0.1.0/ebin/app.app '\(root)/bin/app.app'") },
+            { try writeFile(root.appending("héllo ✓.txt"), "") },
+        ]
+        if reversed { steps.reverse() }
+        for step in steps { try step() }
+        shell("chmod 0755 '\(root)' '\(root)/bin' '\(root)/lib'")
+    }
+
+    @Test func packsAreByteIdenticalWhateverTheCreationOrder() throws {
+        let work = TemporaryDirectory()
+        try Self.makeTree(at: work("one"), reversed: false)
+        try Self.makeTree(at: work("two"), reversed: true)
+        shell("touch -d 2001-01-01 '\(work)/two/bin/start'")
+        let settings = ZstdCompressor.Settings(level: 3)
+        let first = try Pack.pack(work("one"), to: work("one.zst"), settings: settings, mtime: 1_700_000_000, progress: .ignored)
+        let second = try Pack.pack(work("two"), to: work("two.zst"), settings: settings, mtime: 1_700_000_000, progress: .ignored)
+        #expect(first == second)
+        #expect(try readFile(work("one.zst")) == readFile(work("two.zst")))
+        let different = try Pack.pack(work("one"), to: work("three.zst"), settings: settings, mtime: 0, progress: .ignored)
+        #expect(try readFile(work("three.zst")) != readFile(work("one.zst")))
+        #expect(different.uncompressed == first.uncompressed)
+    }
+
+    @Test func systemTarExtractsTheSameTree() throws {
+        let work = TemporaryDirectory()
+        try Self.makeTree(at: work("tree"), reversed: false)
+        var reports: [(UInt64, UInt64)] = []
+        let result = try Pack.pack(
+            work("tree"), to: work("tree.tar.zst"), settings: .init(level: 9), mtime: 86_400,
+            progress: .collecting { stage, done, total in
+                #expect(stage == "pack")
+                reports.append((done, total))
+            })
+        #expect("\(result.entries)" == shell("find '\(work)/tree' -mindepth 1 | wc -l").output.split(separator: "\n").first.map(String.init))
+        #expect(reports.last.map { $0.0 == $0.1 && $0.1 == result.uncompressed } == true)
+        let listing = shell("zstd -dcq '\(work)/tree.tar.zst' | tar -tvf - --numeric-owner")
+        #expect(listing.status == 0, "\(listing.output)")
+        let lines = listing.output.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.contains(" 0/0 ") && $0.contains("1970-01-02") }, "\(listing.output)")
+        let paths = shell("zstd -dcq '\(work)/tree.tar.zst' | tar -tf -").output.split(separator: "\n").map(String.init)
+        #expect(paths == paths.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+        #expect(paths.first == "bin/")
+        #expect(paths.contains("lib/a-b/") && paths.firstIndex(of: "lib/a-b/")! < paths.firstIndex(of: "lib/app")!)
+
+        let extract = shell("""
+            mkdir '\(work)/out' && zstd -dcq '\(work)/tree.tar.zst' | tar -xf - -C '\(work)/out' && \
+            diff -r --no-dereference '\(work)/tree' '\(work)/out' && \
+            cd '\(work)/tree' && find . -printf '%p %m %y %l\\n' | sort > ../a && \
+            cd '\(work)/out' && find . -printf '%p %m %y %l\\n' | sort > ../b && cmp ../a ../b
+            """)
+        #expect(extract.status == 0, "\(extract.output)")
+    }
+
+    @Test func zstdFrameCarriesChecksumAndSize() throws {
+        let work = TemporaryDirectory()
+        try writeFile(work("tree/file"), "payload")
+        let result = try Pack.pack(work("tree"), to: work("p.zst"), settings: .init(level: 19), mtime: 0, progress: .ignored)
+        let header = shell("zstd -lv '\(work)/p.zst'").output
+        #expect(header.contains("Check: XXH64"), "\(header)")
+        #expect(header.contains("\(result.uncompressed)"), "\(header)")
+    }
+
+    @Test func refusesWhatTheFormatCannotCarry() throws {
+        let work = TemporaryDirectory()
+        try writeFile(work("fifo/ok"), "")
+        shell("mkfifo '\(work)/fifo/pipe'")
+        #expect {
+            try Pack.pack(work("fifo"), to: work("out.zst"), settings: .init(level: 3), mtime: 0, progress: .ignored)
+        } throws: { ($0 as? CommandError)?.code == .unsupported && ($0 as? CommandError)?.message.contains("fifo/pipe") == true }
+
+        try writeFile(work("absolute/ok"), "")
+        shell("ln -s /etc/passwd '\(work)/absolute/link'")
+        #expect {
+            try Pack.pack(work("absolute"), to: work("out.zst"), settings: .init(level: 3), mtime: 0, progress: .ignored)
+        } throws: { ($0 as? CommandError)?.message.contains("absolute/link") == true }
+
+        shell("mkdir -p '\(work)/escape/sub' && ln -s ../../outside '\(work)/escape/sub/link'")
+        #expect {
+            try Pack.pack(work("escape"), to: work("out.zst"), settings: .init(level: 3), mtime: 0, progress: .ignored)
+        } throws: { ($0 as? CommandError)?.message.contains("outside the tree") == true }
+        #expect(!FileSystem.exists(work("out.zst")))
+        #expect(shell("ls -A '\(work)' | grep -c tmp").output.hasPrefix("0"))
+    }
+
+    @Test func missingSourceIsEnoent() {
+        let work = TemporaryDirectory()
+        let arguments = Arguments(.record([
+            "source": .string("\(work)/nope"), "output": .string("\(work)/o"), "level": .integer(3), "mtime": .integer(0),
+        ]), command: "pack")
+        #expect(throws: CommandError.self) { try Pack.run(arguments, .ignored) }
+        let badLevel = Arguments(.record([
+            "source": .string("\(work)"), "output": .string("\(work)/o"), "level": .integer(23), "mtime": .integer(0),
+        ]), command: "pack")
+        #expect { try Pack.run(badLevel, .ignored) } throws: { ($0 as? CommandError)?.code == .invalidArgument }
+    }
+}
