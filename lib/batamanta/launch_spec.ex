@@ -1,0 +1,145 @@
+defmodule Batamanta.LaunchSpec do
+  @moduledoc """
+  The metadata records that tell the dispenser how to start the payload (see the
+  "Metadata" section of `docs/FORMAT.md`).
+
+  For a release in CLI mode it reproduces what `bin/app start` does, minus the shell
+  scripts: `erlexec` directly, the release's environment variables, and the boot
+  script from `Batamanta.BootScript`, so the binary's own arguments reach
+  `System.argv/0` verbatim after `-extra --no-halt --`.
+  """
+
+  alias Batamanta.{Config, ERTS, Release, Target}
+
+  @type record :: {String.t(), String.t()}
+
+  @doc """
+  Builds the ordered `{key, value}` metadata for the staged `release`.
+  """
+  @spec build(Config.t(), Release.t(), Target.t(), ERTS.t(), String.t()) ::
+          {:ok, [record]} | {:error, String.t()}
+  def build(%Config{format: :release, execution_mode: :cli} = config, release, target, erts, libc) do
+    vsn_dir = "releases/#{release.version}"
+    runtime_config? = runtime_config?(Path.join([release.path, vsn_dir, "sys.config"]))
+    config_path = if runtime_config?, do: "${CONFIG}", else: "${ROOT}/#{vsn_dir}/sys"
+
+    records =
+      describe(config, release, target, erts, libc) ++
+        [{"exec", "erts-#{release.erts_version}/bin/erlexec"}] ++
+        env(config, release) ++
+        sys_config_env(runtime_config?, config_path) ++
+        env_defaults(release, vsn_dir) ++
+        Enum.map(["-elixir", "ansi_enabled", "true"], &{"tty_arg", &1}) ++
+        Enum.map(args(vsn_dir, config_path), &{"arg", &1}) ++
+        if(runtime_config?, do: [{"runtime_config", "#{vsn_dir}/sys"}], else: []) ++
+        if(custom_env_script?(Path.join([release.path, vsn_dir, "env.sh"])),
+          do: [{"env_script", "#{vsn_dir}/env.sh"}],
+          else: []
+        )
+
+    {:ok, records}
+  end
+
+  def build(%Config{} = config, _release, _target, _erts, _libc), do: supported(config)
+
+  @doc """
+  Whether a launch spec can be built for the config's format and mode, checked before
+  any work is done.
+  """
+  @spec supported(Config.t()) :: :ok | {:error, String.t()}
+  def supported(%Config{format: :release, execution_mode: :cli}), do: :ok
+
+  def supported(%Config{format: format, execution_mode: mode}) do
+    {:error,
+     "format #{inspect(format)} with execution_mode #{inspect(mode)} cannot be built yet; " <>
+       "this version of batamanta builds format: :release with execution_mode: :cli"}
+  end
+
+  defp describe(config, release, target, erts, libc) do
+    [
+      {"app", to_string(config.app)},
+      {"version", release.version},
+      {"format", to_string(config.format)},
+      {"mode", to_string(config.execution_mode)},
+      {"target", target.triple},
+      {"erts_version", release.erts_version},
+      {"otp_version", erts.otp_version},
+      {"libc", libc}
+    ]
+  end
+
+  defp env(config, release) do
+    [
+      {"ROOTDIR", "${ROOT}"},
+      {"BINDIR", "${ROOT}/erts-#{release.erts_version}/bin"},
+      {"EMU", "beam"},
+      {"PROGNAME", config.binary_name},
+      {"RELEASE_ROOT", "${ROOT}"},
+      {"RELEASE_NAME", release.name},
+      {"RELEASE_VSN", release.version},
+      {"RELEASE_COMMAND", "start"},
+      {"RELEASE_PROG", config.binary_name}
+    ]
+    |> Enum.map(fn {name, value} -> {"env", "#{name}=#{value}"} end)
+  end
+
+  # Config.Provider finds sys.config through RELEASE_SYS_CONFIG; like the release
+  # script, a runtime config always points it at the per-run copy.
+  defp sys_config_env(true, config_path), do: [{"env", "RELEASE_SYS_CONFIG=#{config_path}"}]
+
+  defp sys_config_env(false, config_path),
+    do: [{"env_default", "RELEASE_SYS_CONFIG=#{config_path}"}]
+
+  # A CLI must not leave erl_crash.dump files in the user's working directory.
+  defp env_defaults(release, vsn_dir) do
+    [
+      {"RELEASE_MODE", "embedded"},
+      {"RELEASE_NODE", release.name},
+      {"RELEASE_TMP", "${ROOT}/tmp"},
+      {"RELEASE_VM_ARGS", "${ROOT}/#{vsn_dir}/vm.args"},
+      {"RELEASE_REMOTE_VM_ARGS", "${ROOT}/#{vsn_dir}/remote.vm.args"},
+      {"RELEASE_DISTRIBUTION", "none"},
+      {"RELEASE_BOOT_SCRIPT", "batamanta"},
+      {"RELEASE_BOOT_SCRIPT_CLEAN", "start_clean"},
+      {"ERL_CRASH_DUMP_SECONDS", "0"}
+    ]
+    |> Enum.map(fn {name, value} -> {"env_default", "#{name}=#{value}"} end)
+  end
+
+  defp args(vsn_dir, config_path) do
+    ~w(-noshell -mode embedded -config) ++
+      [config_path, "-boot", "${ROOT}/#{vsn_dir}/batamanta"] ++
+      ["-boot_var", "RELEASE_LIB", "${ROOT}/lib"] ++
+      ["-args_file", "${ROOT}/#{vsn_dir}/vm.args"] ++
+      ~w(-extra --no-halt --)
+  end
+
+  @doc "Whether the release's sys.config asks for runtime configuration."
+  @spec runtime_config?(Path.t()) :: boolean()
+  def runtime_config?(sys_config) do
+    case File.read(sys_config) do
+      {:ok, contents} -> String.contains?(contents, "RUNTIME_CONFIG=true")
+      {:error, _} -> false
+    end
+  end
+
+  @doc "Whether env.sh does anything, that is, has a line that is neither blank nor a comment."
+  @spec custom_env_script?(Path.t()) :: boolean()
+  def custom_env_script?(env_sh) do
+    case File.read(env_sh) do
+      {:ok, contents} ->
+        contents
+        |> String.split("\n")
+        |> Enum.map(&String.trim/1)
+        |> Enum.any?(&(&1 != "" and not String.starts_with?(&1, "#")))
+
+      {:error, _} ->
+        false
+    end
+  end
+
+  @doc "Formats the helper's `:libc_requirement` result as the `libc` record value."
+  @spec libc(map()) :: String.t()
+  def libc(%{libc: "gnu", version: version}) when is_binary(version), do: "gnu #{version}"
+  def libc(%{libc: libc}), do: to_string(libc)
+end

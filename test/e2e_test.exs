@@ -1,0 +1,132 @@
+defmodule Batamanta.E2ETest do
+  # Builds examples/hello_cli with `mix batamanta` and runs the binary: the CLI-mode
+  # contract of docs/FORMAT.md and issue 2, including a run with Erlang hidden.
+  use ExUnit.Case, async: false
+
+  @moduletag :e2e
+  @moduletag timeout: 600_000
+
+  @example Path.expand("../examples/hello_cli", __DIR__)
+  @torture ["--help", "-noshell", "-extra", "+S", "1", "-s", "foo", "", "a b", "héllo ✓"]
+
+  setup_all do
+    dir = Path.join(System.tmp_dir!(), "batamanta-e2e-#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf!(dir) end)
+
+    binary = Path.join(dir, "hello")
+    build_tmp = Path.join(dir, "tmp")
+    File.mkdir_p!(build_tmp)
+    {output, status} = mix_batamanta(["--output", binary], build_tmp)
+
+    assert status == 0, "mix batamanta failed:\n#{output}"
+    assert output =~ "compression  zstd 3"
+    %{binary: binary, dir: dir, build_output: output, build_tmp: build_tmp}
+  end
+
+  defp mix_batamanta(args, tmp) do
+    env = [{"MIX_ENV", nil}, {"SOURCE_DATE_EPOCH", "1700000000"}, {"TMPDIR", tmp}]
+    mix = System.find_executable("mix")
+    System.cmd(mix, ["batamanta" | args], cd: @example, env: env, stderr_to_stdout: true)
+  end
+
+  setup %{dir: dir} do
+    cache = Path.join(dir, "cache-#{System.unique_integer([:positive])}")
+    %{cache: cache}
+  end
+
+  defp run(context, args, opts \\ []) do
+    env = [
+      {"BATAMANTA_CACHE_DIR", context.cache},
+      {"LANG", "C.UTF-8"} | Keyword.get(opts, :env, [])
+    ]
+
+    System.cmd(context.binary, args, env: env, stderr_to_stdout: Keyword.get(opts, :stderr, false))
+  end
+
+  defp sh(context, script, args \\ []) do
+    env = [{"BATAMANTA_CACHE_DIR", context.cache}, {"LANG", "C.UTF-8"}]
+    System.cmd("sh", ["-c", script, context.binary | args], env: env, cd: context.dir)
+  end
+
+  test "the build prints its steps and a summary", %{build_output: output, binary: binary} do
+    assert output =~ ~r/\* resolved config for hello_cli 0\.1\.0 \(\d/
+    assert output =~ "* built release hello_cli 0.1.0"
+    assert output =~ binary
+    assert output =~ "target       x86_64-linux-gnu"
+    assert output =~ "mode         cli"
+  end
+
+  test "temporary files are removed after a build and after a failed one", context do
+    assert File.ls!(context.build_tmp) == []
+
+    assert {output, status} =
+             mix_batamanta(~w(--erts-target alpine_3_19_x86_64), context.build_tmp)
+
+    assert status != 0
+    assert output =~ "x86_64-linux-musl"
+    assert File.ls!(context.build_tmp) == []
+  end
+
+  test "a second build with the same SOURCE_DATE_EPOCH is byte-identical", context do
+    again = Path.join(context.dir, "hello-again")
+    assert {_, 0} = mix_batamanta(["--output", again, "--quiet"], context.build_tmp)
+    assert File.read!(again) == File.read!(context.binary)
+  end
+
+  test "it greets", context do
+    assert {"Hello from batamanta!\n", 0} = run(context, [])
+  end
+
+  test "System.argv/0 holds the arguments verbatim", context do
+    assert {output, 0} = run(context, ["args" | @torture])
+    assert output == inspect(["args" | @torture]) <> "\n"
+  end
+
+  test "--help reaches the app, not erl", context do
+    assert {output, 0} = run(context, ["--help"])
+    assert output =~ "usage: hello"
+  end
+
+  test "System.halt/1 sets the exit status", context do
+    assert {"", 3} = run(context, ["exit", "3"])
+    assert {"", 0} = run(context, ["exit", "0"])
+  end
+
+  test "a crash during start exits non-zero with the error on stderr", context do
+    assert {stdout, 0} = sh(context, ~s("$0" crash 2>&1 >/dev/null; echo "status=$?"))
+    assert stdout =~ "hello_cli was asked to crash during start"
+    refute stdout =~ "status=0"
+    refute File.exists?(Path.join(context.dir, "erl_crash.dump"))
+  end
+
+  test "stdin reaches the app", context do
+    assert {"read: hi\n", 0} = sh(context, ~s(echo hi | "$0" read))
+  end
+
+  test "stdout and stderr stay separate", context do
+    assert {"to stdout\n", 0} = sh(context, ~S|"$0" streams 2>/dev/null|)
+    assert {"to stderr\n", 0} = sh(context, ~S|"$0" streams 2>&1 >/dev/null|)
+  end
+
+  test "it runs with Erlang and Elixir hidden", context do
+    bwrap = System.find_executable("bwrap") || flunk("bubblewrap (bwrap) is needed for this test")
+    File.mkdir_p!(context.cache)
+
+    script = """
+    if command -v erl >/dev/null 2>&1; then echo "erl is visible"; exit 99; fi
+    if [ -n "$(ls -A /usr/lib/erlang)" ]; then echo "/usr/lib/erlang is visible"; exit 98; fi
+    exec "$0" args "$@"
+    """
+
+    args =
+      ~w(--ro-bind / / --dev /dev --proc /proc --tmpfs /usr/lib/erlang --tmpfs /usr/lib/elixir) ++
+        ["--bind", context.cache, context.cache] ++
+        ["--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin:/sbin"] ++
+        ["--setenv", "BATAMANTA_CACHE_DIR", context.cache, "--setenv", "LANG", "C.UTF-8"] ++
+        ["sh", "-c", script, context.binary | @torture]
+
+    assert {output, 0} = System.cmd(bwrap, args, stderr_to_stdout: true)
+    assert output == inspect(["args" | @torture]) <> "\n"
+  end
+end
