@@ -111,6 +111,9 @@ defmodule Batamanta.Release do
 
   @doc """
   Removes build-only files from the staged release; returns how many bytes it freed.
+
+  That includes the `.tar.gz` a release configured with `steps: [:assemble, :tar]`
+  leaves at its root: packing it would ship the release twice.
   """
   @spec prune(t()) :: non_neg_integer()
   def prune(%__MODULE__{} = release) do
@@ -119,7 +122,8 @@ defmodule Batamanta.Release do
     (Enum.map(@build_only_bins, &Path.join([erts, "bin", &1])) ++
        Enum.map(@build_only_dirs, &Path.join(erts, &1)) ++
        Enum.map(@unused_release_files, &Path.join(release.path, &1)) ++
-       Path.wildcard(Path.join(release.path, "**/*.bat"), match_dot: true))
+       Path.wildcard(Path.join(release.path, "**/*.bat"), match_dot: true) ++
+       Path.wildcard(Path.join(release.path, "*.tar.gz")))
     |> Enum.filter(&File.exists?/1)
     |> Enum.map(fn path ->
       size = disk_size(path)

@@ -49,7 +49,11 @@ defmodule Batamanta.ReleaseTest do
   end
 
   test "prune/1 removes build-only files and keeps the runtime", %{release: release} do
+    # What `steps: [:assemble, :tar]` leaves behind: it must not be packed a second time.
+    tarball = Path.join(release.path, "tiny-1.2.3.tar.gz")
+    File.write!(tarball, "")
     Release.prune(release)
+    refute File.exists?(tarball)
     bin = Path.join(release.path, "erts-#{release.erts_version}/bin")
 
     for tool <- ~w(erlc dialyzer typer ct_run yielding_c_fun erl_call run_erl to_erl) do
