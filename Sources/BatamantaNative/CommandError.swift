@@ -16,6 +16,7 @@ enum ErrorCode: String, Sendable {
     case timeout
     case checksumMismatch = "checksum_mismatch"
     case unsupported
+    case busy
 }
 
 /// What a command returns instead of crashing: a protocol error code and a message that

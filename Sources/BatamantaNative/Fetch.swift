@@ -15,7 +15,11 @@ enum Fetch {
             }
             expected = digest
         }
-        let result = try fetch(url, to: output, expectedSHA256: expected, policy: .fromEnvironment, progress: progress)
+        var policy = Policy.fromEnvironment
+        if arguments.value("retries") != nil {
+            policy.retries = Int(try arguments.integer("retries", in: 0...10))
+        }
+        let result = try fetch(url, to: output, expectedSHA256: expected, policy: policy, progress: progress)
         return .record(["size": .integer(clamping: result.size), "sha256": .string(Hex.encode(result.sha256))])
     }
 
@@ -65,7 +69,9 @@ enum Fetch {
                     throw CommandError(error.code, error.message + " (gave up after \(attempt + 1) attempts)")
                 }
                 Diagnostics.log("\(error.message); retrying")
-                sleep(milliseconds: policy.delayMilliseconds(beforeRetry: attempt))
+                if PortHangup.wait(milliseconds: Int32(clamping: policy.delayMilliseconds(beforeRetry: attempt))) {
+                    throw CommandError(.ioError, "the port closed; download of \(url) abandoned")
+                }
                 attempt += 1
                 continue
             }
@@ -124,11 +130,5 @@ enum Fetch {
     static func environmentInteger(_ name: String) -> Int? {
         guard let value = getenv(name), let number = Int(String(cString: value)), number >= 0 else { return nil }
         return min(number, 3_600_000)
-    }
-
-    private static func sleep(milliseconds: Int) {
-        var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
 }

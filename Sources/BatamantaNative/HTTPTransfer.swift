@@ -108,6 +108,8 @@ final class HTTPTransfer {
 
     private static let report: ccurl_xferinfo_callback = { context, total, now, _, _ in
         guard let context else { return 0 }
+        // Nobody is waiting for this download any more; a non-zero return aborts it.
+        if PortHangup.occurred { return 1 }
         let transfer = Unmanaged<HTTPTransfer>.fromOpaque(context).takeUnretainedValue()
         guard now > 0 else { return 0 }
         // An error page's bytes are not download progress.

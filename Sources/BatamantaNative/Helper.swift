@@ -11,6 +11,7 @@ public enum Helper {
             Diagnostics.log("erl_interface failed to initialise")
             return 1
         }
+        PortHangup.watchedDescriptor = 0
         return Server(port: .standard).run()
     }
 }

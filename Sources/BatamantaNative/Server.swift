@@ -4,7 +4,7 @@ import Glibc
 struct Server {
     typealias Command = (Arguments, Progress) throws(CommandError) -> Term
 
-    static let commandNames = ["ping", "host_info", "sanitize_env", "libc_requirement", "pack", "assemble", "inspect", "fetch"]
+    static let commandNames = ["ping", "host_info", "sanitize_env", "libc_requirement", "pack", "assemble", "inspect", "fetch", "lock", "unlock"]
 
     static func command(named name: String) -> Command? {
         switch name {
@@ -16,6 +16,8 @@ struct Server {
         case "assemble": return Assemble.run
         case "inspect": return Inspect.run
         case "fetch": return Fetch.run
+        case "lock": return Lock.run
+        case "unlock": return Lock.unlock
         default: return nil
         }
     }

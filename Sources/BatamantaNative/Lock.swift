@@ -1,0 +1,95 @@
+import Glibc
+
+/// `:lock` and `:unlock`: exclusive `flock`s held by this process on behalf of the Mix
+/// side, which has no flock of its own. The lock lives as long as its descriptor, and
+/// the descriptor as long as this helper, which exits on the port's EOF: a `mix
+/// batamanta` killed by any signal therefore never leaves a lock behind.
+enum Lock {
+    /// Requests are served one at a time on one thread; nothing else touches this.
+    nonisolated(unsafe) private static var held: [Int64: FileDescriptor] = [:]
+    nonisolated(unsafe) private static var nextHandle: Int64 = 1
+
+    private static let pollMilliseconds: Int32 = 100
+
+    static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+        let path = try arguments.path("path")
+        let wait = try arguments.bool("wait", default: true)
+        let create = try arguments.bool("create", default: true)
+        let descriptor = try open(path, create: create)
+        if try !tryLock(descriptor) {
+            guard wait else {
+                throw CommandError(.busy, "\(path) is locked by another process")
+            }
+            progress.report(stage: "lock", done: 0, total: 0)
+            repeat {
+                if PortHangup.wait(milliseconds: pollMilliseconds) {
+                    throw CommandError(.ioError, "the port closed while waiting for the lock on \(path)")
+                }
+            } while try !tryLock(descriptor)
+        }
+        let handle = nextHandle
+        nextHandle += 1
+        held[handle] = descriptor
+        return .record(["lock": .integer(handle)])
+    }
+
+    static func unlock(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+        let handle = try arguments.integer("lock", in: 1...Int64.max)
+        guard let descriptor = held.removeValue(forKey: handle) else {
+            throw .invalidArgument(":unlock got lock \(handle), which this helper does not hold")
+        }
+        try descriptor.close()
+        return .record([:])
+    }
+
+    /// Directories are locked as they are (the dispenser locks its extractions that way);
+    /// anything else is a lock file, created unless `create` is false.
+    private static func open(_ path: FilePath, create: Bool) throws(CommandError) -> FileDescriptor {
+        let flags = O_RDONLY | O_CLOEXEC | (create ? O_CREAT : 0)
+        var result = retryingOnInterrupt { path.withCString { Glibc.open($0, flags, 0o644) } }
+        if case .failure(let errno) = result, errno.rawValue == EISDIR {
+            result = retryingOnInterrupt { path.withCString { Glibc.open($0, O_RDONLY | O_CLOEXEC | O_DIRECTORY) } }
+        }
+        switch result {
+        case .success(let fd): return .adopt(fd, path: path)
+        case .failure(let errno): throw CommandError(errno, "open", path)
+        }
+    }
+
+    private static func tryLock(_ descriptor: FileDescriptor) throws(CommandError) -> Bool {
+        switch retryingOnInterrupt({ flock(descriptor.rawValue, LOCK_EX | LOCK_NB) }) {
+        case .success: return true
+        case .failure(let errno) where errno.rawValue == EWOULDBLOCK: return false
+        case .failure(let errno): throw CommandError(errno, "lock", descriptor.path)
+        }
+    }
+}
+
+/// Notices that the Mix side went away while a command is still busy (waiting for a lock,
+/// downloading, backing off), so the helper stops instead of finishing work for nobody
+/// and holding locks meanwhile. Only the serving helper watches its stdin; library callers
+/// such as the unit tests have no port to lose.
+enum PortHangup {
+    nonisolated(unsafe) static var watchedDescriptor: Int32?
+
+    /// Waits up to `milliseconds` and returns true as soon as the port's input hangs up.
+    static func wait(milliseconds: Int32) -> Bool {
+        guard let descriptor = watchedDescriptor else {
+            var request = timespec(tv_sec: Int(milliseconds / 1000), tv_nsec: Int(milliseconds % 1000) * 1_000_000)
+            var remaining = timespec()
+            while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+            return false
+        }
+        var entry = pollfd(fd: descriptor, events: 0, revents: 0)
+        let deadline = Progress.monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
+        while true {
+            let now = Progress.monotonicNanoseconds()
+            let left = now >= deadline ? 0 : Int32((deadline - now) / 1_000_000)
+            let ready = poll(&entry, 1, left)
+            if ready > 0 { return entry.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 }
+            if ready == 0 || errno != EINTR { return false }
+        }
+    }
+
+    static var occurred: Bool { watchedDescriptor != nil && wait(milliseconds: 0) }
+}

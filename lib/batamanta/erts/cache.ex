@@ -1,0 +1,108 @@
+defmodule Batamanta.ERTS.Cache do
+  @moduledoc """
+  The per-user cache of installed OTP trees:
+  `$XDG_CACHE_HOME/batamanta/erts/<triple>/OTP-<version>/` (default `~/.cache/...`).
+
+  An entry appears only complete: it is unpacked and installed in a
+  `.tmp-OTP-<version>-*` directory next to it and renamed into place. One exclusive
+  `flock` per entry (`OTP-<version>.lock`, held by the helper, see `:lock` in
+  docs/PROTOCOL.md) serialises installers: concurrent builds on a cold cache wait for
+  the first, then find its entry. A lock dies with its helper, so a build killed at any
+  point leaves at most a `.tmp-*` directory, which the next installer of that entry
+  removes while holding the lock.
+  """
+
+  alias Batamanta.ERTS.Tree
+  alias Batamanta.Native
+
+  @doc "The cache root for ERTS trees."
+  @spec root(%{String.t() => String.t()}) :: Path.t()
+  def root(env), do: Path.join([cache_home(env), "batamanta", "erts"])
+
+  @doc "`$XDG_CACHE_HOME` when absolute, else `~/.cache`."
+  @spec cache_home(%{String.t() => String.t()}) :: Path.t()
+  def cache_home(env) do
+    case env["XDG_CACHE_HOME"] do
+      "/" <> _ = xdg -> xdg
+      _ -> Path.join(env["HOME"] || System.user_home!(), ".cache")
+    end
+  end
+
+  @doc "The directory of one entry."
+  @spec entry(Path.t(), String.t(), String.t()) :: Path.t()
+  def entry(root, triple, version), do: Path.join([root, triple, "OTP-#{version}"])
+
+  @doc "The versions of a complete entry, or `:miss`."
+  @spec lookup(Path.t()) :: {:ok, map()} | :miss
+  def lookup(entry) do
+    case Tree.verify(entry) do
+      {:ok, info} -> {:ok, info}
+      {:error, _} -> :miss
+    end
+  end
+
+  @doc """
+  Fills `entry` unless another process did, holding the entry's lock throughout.
+
+  `fill` gets an empty temporary directory next to the entry and returns
+  `{:ok, tree_root}` for a tree inside it that is installed for the entry's path; that
+  tree is verified and renamed into place. Returns the entry's versions and whether
+  this call installed it (`:installed`) or found it (`:hit`).
+  """
+  @spec install(
+          Native.t(),
+          Path.t(),
+          (Path.t() -> {:ok, Path.t()} | {:error, String.t()}),
+          (map() ->
+             any())
+        ) ::
+          {:ok, map(), :installed | :hit} | {:error, String.t()}
+  def install(native, entry, fill, on_progress) do
+    File.mkdir_p!(Path.dirname(entry))
+
+    case Native.request(native, :lock, %{path: entry <> ".lock"}, on_progress) do
+      {:ok, %{lock: lock}} ->
+        try do
+          case lookup(entry) do
+            {:ok, info} -> {:ok, info, :hit}
+            :miss -> fill_entry(entry, fill)
+          end
+        after
+          Native.request(native, :unlock, %{lock: lock})
+        end
+
+      {:error, _code, message} ->
+        {:error, "cannot lock the ERTS cache entry #{entry}: #{message}"}
+    end
+  end
+
+  defp fill_entry(entry, fill) do
+    dir = Path.dirname(entry)
+    prefix = ".tmp-#{Path.basename(entry)}-"
+    # Only a killed installer leaves these, and the lock proves it is gone.
+    Enum.each(Path.wildcard(Path.join(dir, prefix <> "*"), match_dot: true), &File.rm_rf/1)
+    File.rm_rf(entry)
+    tmp = Path.join(dir, prefix <> Integer.to_string(System.unique_integer([:positive])))
+    File.mkdir_p!(tmp)
+
+    try do
+      with {:ok, tree} <- fill.(tmp),
+           {:ok, info} <- Tree.verify(tree),
+           :ok <- rename(tree, entry) do
+        {:ok, info, :installed}
+      end
+    after
+      File.rm_rf(tmp)
+    end
+  end
+
+  defp rename(tree, entry) do
+    case File.rename(tree, entry) do
+      :ok ->
+        :ok
+
+      {:error, reason} ->
+        {:error, "cannot move #{tree} to #{entry}: #{:file.format_error(reason)}"}
+    end
+  end
+end
