@@ -18,7 +18,7 @@ enum TreeWalker {
                 let path = relative.isEmpty ? name : relative + [UInt8(ascii: "/")] + name
                 let source = root.appending(path)
                 let status = try FileSystem.status(source)
-                var header = TarEntryHeader(path: path, kind: .file, mode: status.mode, mtime: mtime)
+                var header = TarEntryHeader(path: path, kind: .file, mode: canonicalMode(status), mtime: mtime)
                 switch status.kind {
                 case .regular:
                     header.size = status.size
@@ -38,6 +38,16 @@ enum TreeWalker {
         }
         entries.sort { $0.header.path.lexicographicallyPrecedes($1.header.path) }
         return entries
+    }
+
+    /// Permission bits come from the builder's umask, so they are reduced to what running
+    /// the tree needs: executable or not. Everything lands in a private 0700 cache anyway.
+    static func canonicalMode(_ status: FileStatus) -> UInt32 {
+        switch status.kind {
+        case .symlink: return 0o777
+        case .directory: return 0o755
+        default: return status.mode & 0o111 != 0 ? 0o755 : 0o644
+        }
     }
 
     /// The dispenser refuses links that leave the extraction root, so refuse them here,

@@ -12,9 +12,9 @@ import Testing
             { try writeFile(root.appending("bin/start"), "#!/bin/sh\necho hi\n", mode: 0o755) },
             { try writeFile(root.appending("lib/app-0.1.0/ebin/app.app"), "{application, app, []}.\n") },
             { try writeFile(root.appending("lib/a-b/file"), "dash sorts before slash\n") },
-            { try writeFile(root.appending("releases/0.1.0/sys.config"), "[].\n", mode: 0o600) },
+            { try writeFile(root.appending("releases/0.1.0/sys.config"), "[].\n", mode: 0o644) },
             { try writeFile(root.appending(PackTests.longName), String(repeating: "x", count: 70_000)) },
-            { shell("mkdir -p '\(root)/empty' && chmod 0700 '\(root)/empty'") },
+            { shell("mkdir -p '\(root)/empty' && chmod 0755 '\(root)/empty'") },
             { shell("mkdir -p '\(root)/lib' && ln -s app-0.1.0 '\(root)/lib/app'") },
             { shell("mkdir -p '\(root)/bin' && ln -s ../lib/app-0.1.0/ebin/app.app '\(root)/bin/app.app'") },
             { try writeFile(root.appending("héllo ✓.txt"), "") },
@@ -37,6 +37,21 @@ import Testing
         let different = try Pack.pack(work("one"), to: work("three.zst"), settings: settings, mtime: 0, progress: .ignored)
         #expect(try readFile(work("three.zst")) != readFile(work("one.zst")))
         #expect(different.uncompressed == first.uncompressed)
+    }
+
+    @Test func modesDependOnlyOnTheExecuteBit() throws {
+        let work = TemporaryDirectory()
+        try Self.makeTree(at: work("strict"), reversed: false)
+        try Self.makeTree(at: work("loose"), reversed: false)
+        shell("chmod -R g+w,o+w '\(work)/loose' && chmod 0700 '\(work)/loose/bin/start' '\(work)/loose/empty'")
+        shell("chmod 0600 '\(work)/loose/releases/0.1.0/sys.config'")
+        let settings = ZstdCompressor.Settings(level: 3)
+        _ = try Pack.pack(work("strict"), to: work("strict.zst"), settings: settings, mtime: 0, progress: .ignored)
+        _ = try Pack.pack(work("loose"), to: work("loose.zst"), settings: settings, mtime: 0, progress: .ignored)
+        #expect(try readFile(work("strict.zst")) == readFile(work("loose.zst")))
+        let listing = shell("zstd -dcq '\(work)/loose.zst' | tar -tvf - --numeric-owner").output
+        #expect(listing.contains("-rwxr-xr-x 0/0") && listing.contains("-rw-r--r-- 0/0"), "\(listing)")
+        #expect(listing.contains("drwxr-xr-x 0/0") && !listing.contains("rw-rw"), "\(listing)")
     }
 
     @Test func systemTarExtractsTheSameTree() throws {

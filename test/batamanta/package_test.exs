@@ -1,0 +1,75 @@
+defmodule Batamanta.PackageTest do
+  # package/0 in mix.exs decides what `mix hex.build` ships: everything a user's
+  # `mix compile` needs to build batamanta, and nothing the build produces.
+  use ExUnit.Case, async: true
+
+  @root Path.expand("../..", __DIR__)
+
+  defp files, do: Mix.Project.config()[:package][:files]
+
+  # Like Hex: a listed directory brings every file under it; a symlink is kept as a
+  # link, so nothing is listed through one.
+  defp expanded do
+    Enum.flat_map(files(), fn path ->
+      full = Path.join(@root, path)
+
+      if File.dir?(full),
+        do: Path.wildcard(Path.join(full, "**"), match_dot: true),
+        else: [full]
+    end)
+    |> Enum.map(&Path.relative_to(&1, @root))
+    |> Enum.reject(&beyond_symlink?/1)
+  end
+
+  defp beyond_symlink?(path) do
+    path
+    |> Path.split()
+    |> Enum.drop(-1)
+    |> Enum.scan(&Path.join(&2, &1))
+    |> Enum.any?(&match?({:ok, %{type: :symlink}}, File.lstat(Path.join(@root, &1))))
+  end
+
+  test "every listed path exists" do
+    for path <- files(), do: assert(File.exists?(Path.join(@root, path)), "#{path} is missing")
+  end
+
+  test "it has what a Hex release needs" do
+    for needed <- ~w(lib Package.swift Sources priv/banner.png README.md LICENSE mix.exs) do
+      assert needed in files(), "#{needed} is not in package/0 files"
+    end
+  end
+
+  test "every directory Package.swift names is shipped" do
+    manifest = File.read!(Path.join(@root, "Package.swift"))
+    paths = Regex.scan(~r/path: "([^"]+)"/, manifest, capture: :all_but_first)
+    tests = Regex.scan(~r/testTarget\(name: "([^"]+)"/, manifest, capture: :all_but_first)
+    shipped = expanded()
+
+    for dir <- List.flatten(paths) ++ Enum.map(List.flatten(tests), &"Tests/#{&1}") do
+      assert Enum.any?(shipped, &String.starts_with?(&1, dir <> "/")), "#{dir} is not shipped"
+    end
+  end
+
+  test "the Format symlink of the dispenser points inside the package" do
+    link = "Sources/Dispenser/Format"
+
+    target =
+      Path.expand(File.read_link!(Path.join(@root, link)), Path.dirname(Path.join(@root, link)))
+
+    assert Path.relative_to(target, @root) in expanded()
+  end
+
+  test "nothing build-only or ignored by git is included" do
+    shipped = expanded()
+
+    refute Enum.any?(shipped, &String.starts_with?(&1, ["priv/bin", "_build", ".build", "deps"]))
+
+    {ignored, _status} =
+      System.cmd("git", ["check-ignore", "--no-index" | shipped],
+        cd: @root,
+        stderr_to_stdout: true
+      )
+
+    assert ignored == ""
+  end
+end

@@ -1,0 +1,70 @@
+defmodule Batamanta.ReproducibleE2ETest do
+  # Builds copies of examples/hello_cli in two directories (different paths, umasks and
+  # times) and compares the binaries byte for byte.
+  use ExUnit.Case, async: false
+
+  @moduletag :e2e
+  @moduletag timeout: 900_000
+
+  @example Path.expand("../examples/hello_cli", __DIR__)
+  @batamanta Path.expand("..", __DIR__)
+
+  defp copy_example(dir) do
+    project = Path.join(dir, "hello_cli")
+    File.mkdir_p!(project)
+
+    for name <-
+          ["mix.exs", "lib"] ++
+            Enum.filter(["config", "rel"], &File.exists?(Path.join(@example, &1))) do
+      File.cp_r!(Path.join(@example, name), Path.join(project, name))
+    end
+
+    mix_exs = Path.join(project, "mix.exs")
+    source = File.read!(mix_exs)
+    rewritten = String.replace(source, ~s(path: "../.."), ~s(path: #{inspect(@batamanta)}))
+    assert rewritten != source, "examples/hello_cli/mix.exs no longer has path: \"../..\""
+    File.write!(mix_exs, rewritten)
+    project
+  end
+
+  defp build(project, output, umask) do
+    env = [
+      {"MIX_ENV", nil},
+      {"SOURCE_DATE_EPOCH", "1700000000"},
+      {"TMPDIR", Path.dirname(output)}
+    ]
+
+    script = ~s(umask #{umask} && exec mix batamanta --output "$0" --quiet)
+
+    {log, status} =
+      System.cmd("sh", ["-c", script, output], cd: project, env: env, stderr_to_stdout: true)
+
+    assert status == 0, "mix batamanta in #{project} failed:\n#{log}"
+    log
+  end
+
+  # Outside the batamanta tree, which is the examples' path dependency.
+  setup do
+    dir = Path.join(System.tmp_dir!(), "batamanta-repro-#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf!(dir) end)
+    %{dir: dir}
+  end
+
+  test "two builds in different directories at different times are byte-identical", %{dir: dir} do
+    first = copy_example(Path.join(dir, "one"))
+    second = copy_example(Path.join(dir, "a/much/longer/path/two"))
+    first_bin = Path.join(dir, "one.bin")
+    second_bin = Path.join(dir, "two.bin")
+
+    log = build(first, first_bin, "022")
+    assert String.trim(log) |> String.split("\n") |> List.last() == first_bin
+    # Past the next second, so any wall-clock time that leaks in shows up.
+    Process.sleep(1_100)
+    build(second, second_bin, "002")
+
+    assert sha256(first_bin) == sha256(second_bin)
+  end
+
+  defp sha256(path), do: :crypto.hash(:sha256, File.read!(path)) |> Base.encode16(case: :lower)
+end
