@@ -51,6 +51,9 @@ let package = Package(
         ),
 
         .testTarget(name: "BatamantaFormatTests", dependencies: ["BatamantaFormat"]),
+        // Runs real binaries built around the dispenser SwiftPM builds next to the test
+        // bundle (or $BATAMANTA_DISPENSER); needs root for chown and mount namespaces.
+        .testTarget(name: "DispenserTests", dependencies: ["BatamantaFormat"]),
         .testTarget(name: "BatamantaNativeTests", dependencies: ["BatamantaNative", "BatamantaFormat"]),
     ]
 )

@@ -12,12 +12,17 @@ defmodule Batamanta.MixProject do
       start_permanent: false,
       deps: [],
       compilers: Mix.compilers() ++ [:batamanta_native],
+      elixirc_paths: elixirc_paths(Mix.env()),
       description: "Turns any Elixir project into one self-contained executable.",
       package: package(),
       docs: docs(),
       source_url: @source_url
     ]
   end
+
+  # The tests' HTTP server and OTP fixtures.
+  defp elixirc_paths(:test), do: ["lib", "test/support"]
+  defp elixirc_paths(_env), do: ["lib"]
 
   def application do
     []
@@ -27,7 +32,11 @@ defmodule Batamanta.MixProject do
     [
       licenses: ["MIT"],
       links: %{"GitHub" => @source_url},
-      files: ~w(lib Package.swift Sources docs .formatter.exs mix.exs README.md LICENSE)
+      # What `mix compile` needs to build the Swift helper and dispenser on the user's
+      # machine. Tests/ is there because SwiftPM refuses to load a manifest whose test
+      # targets have no directory; priv/bin/ is build output and is left out.
+      files: ~w(lib Package.swift Sources Tests priv/banner.png docs .formatter.exs mix.exs
+                README.md LICENSE)
     ]
   end
 

@@ -40,6 +40,32 @@ defmodule Batamanta.LaunchSpec do
     {:ok, records}
   end
 
+  # An escript starts as the `escript` program starts it (`+B -boot no_dot_erlang
+  # -noshell`, the script's `%%!` arguments, `-run escript start -extra SCRIPT`), with
+  # the boot file given by absolute path so a file in the working directory cannot
+  # shadow it.
+  def build(%Config{format: :escript, execution_mode: :cli} = config, staged, target, erts, libc) do
+    bin = "${ROOT}/erts-#{staged.erts_version}/bin"
+
+    records =
+      describe(config, staged, target, erts, libc) ++
+        [{"exec", "erts-#{staged.erts_version}/bin/erlexec"}] ++
+        Enum.map(
+          ["ROOTDIR=${ROOT}", "BINDIR=#{bin}", "EMU=beam", "PROGNAME=#{config.binary_name}"],
+          &{"env", &1}
+        ) ++
+        [{"env_default", "ERL_CRASH_DUMP_SECONDS=0"}] ++
+        Enum.map(["-elixir", "ansi_enabled", "true"], &{"tty_arg", &1}) ++
+        Enum.map(
+          ["+B", "-boot", "${ROOT}/bin/#{staged.boot}", "-noshell"] ++
+            staged.emu_args ++ ["-run", "escript", "start", "-extra", "${ROOT}/#{staged.script}"],
+          &{"arg", &1}
+        ) ++
+        Enum.map(staged.needs, fn {library, _files} -> {"needs", library} end)
+
+    {:ok, records}
+  end
+
   def build(%Config{} = config, _release, _target, _erts, _libc), do: supported(config)
 
   @doc """
@@ -48,11 +74,12 @@ defmodule Batamanta.LaunchSpec do
   """
   @spec supported(Config.t()) :: :ok | {:error, String.t()}
   def supported(%Config{format: :release, execution_mode: :cli}), do: :ok
+  def supported(%Config{format: :escript, execution_mode: :cli}), do: :ok
 
   def supported(%Config{format: format, execution_mode: mode}) do
     {:error,
      "format #{inspect(format)} with execution_mode #{inspect(mode)} cannot be built yet; " <>
-       "this version of batamanta builds format: :release with execution_mode: :cli"}
+       "this version of batamanta builds format: :release or :escript with execution_mode: :cli"}
   end
 
   defp describe(config, release, target, erts, libc) do

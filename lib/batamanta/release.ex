@@ -149,8 +149,8 @@ defmodule Batamanta.Release do
   end
 
   @doc "The ELF files the runtime loads: erts binaries and NIF/port shared objects."
-  @spec elf_files(t()) :: [Path.t()]
-  def elf_files(%__MODULE__{path: path}) do
+  @spec elf_files(%{path: Path.t()}) :: [Path.t()]
+  def elf_files(%{path: path}) do
     (Path.wildcard(Path.join(path, "erts-*/bin/*")) ++
        Path.wildcard(Path.join(path, "lib/*/priv/**/*")))
     |> Enum.filter(&elf?/1)

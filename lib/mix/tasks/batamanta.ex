@@ -38,7 +38,13 @@ defmodule Mix.Tasks.Batamanta do
       `System.halt/1`.
 
     * `format` (`--format`) - `:release` or `:escript`. Default: `:escript` when the
-      project has an `escript:` config, `:release` otherwise.
+      project has an `escript:` config, `:release` otherwise. An escript binary holds
+      the escript (built with `mix escript.build` into a temporary path) and a minimal
+      runtime: the emulator, kernel, stdlib and the OTP applications of the project's
+      application tree (`extra_applications`, deps), with their NIFs. The compiler's
+      modules are left out unless the tree lists `:compiler` (add it to
+      `extra_applications` if the escript compiles code at run time). NIFs that load
+      system libraries are reported: `:crypto` needs `libcrypto.so.3` on the target.
 
     * `compression` (`--compression`, `-c`) - zstd level from `1` to `19`. Default: `9`.
       `3` builds fastest, `19` gives the smallest binary.
@@ -60,8 +66,10 @@ defmodule Mix.Tasks.Batamanta do
       (`--force-libc`) - override one part of the target: `:linux`, `:macos` or
       `:windows`; `:x86_64` or `:aarch64`; `:gnu` or `:musl` (Linux only).
 
-    * `erts_source` (`--erts-source`) - base URL of an ERTS mirror. Default:
-      `$BATAMANTA_ERTS_SOURCE`.
+    * `erts_source` (`--erts-source`) - base URL of an ERTS mirror laid out as
+      `<base>/<triple>/SHA256SUMS` and `<base>/<triple>/OTP-<version>.tar.gz`. Default:
+      `$BATAMANTA_ERTS_SOURCE`, else Hex's public OTP builds for glibc Linux. Runtimes are
+      cached in `$XDG_CACHE_HOME/batamanta/erts`; `mix batamanta.clean` removes them.
 
     * `escript_module` (`--escript-module`) - the escript's main module. Default: the
       `main_module` of the project's `escript:` config.
@@ -69,21 +77,34 @@ defmodule Mix.Tasks.Batamanta do
     * `release` (`--release`) - which release to build when the project defines several.
       Default: the only one, `default_release`, or the app's implicit release.
 
-    * `show_banner` (`--no-banner`) - show the banner. Default: `true`.
+    * `show_banner` (`--no-banner`) - show the banner before the build: an image with
+      the kitty graphics or iTerm2 inline-image protocol when the terminal advertises
+      one, sixel through `img2sixel` on sixel terminals, text otherwise; never without
+      a terminal or in CI. Default: `true`.
 
-    * `--quiet`, `-q` - print only errors and the output path.
+    * `--quiet`, `-q` - print only errors and the output path. Default: off.
 
   Flags take the value's name without the colon: `--mode tui`, `--erts-target
   alpine_3_19_x86_64`. An invalid value stops the build with a message that names the
   option and lists the valid ones.
 
-  This version builds `format: :release` with `execution_mode: :cli` for the host's
-  target. The other values are validated already, and a build that needs them stops
+  This version builds `format: :release` and `format: :escript` with
+  `execution_mode: :cli` for the host's target. The other values are validated already, and a build that needs them stops
   with a message saying so.
+
+  ## Output
+
+  Each step prints one line with what it did and how long it took; compression and
+  downloads show a progress line on a terminal. Without a terminal, or when `CI`,
+  `TERM=dumb` or `NO_COLOR` is set, the output is plain lines without escape codes. The
+  summary gives the output path, size, compression ratio, target, ERTS/OTP version,
+  format, mode, compression level and sha256. `mix batamanta.inspect BIN` shows what a
+  built binary carries.
 
   ## Examples
 
       $ mix batamanta                          # the host's target, settings from mix.exs
+      $ mix batamanta --no-banner -c 3         # fastest build, no banner
       $ mix batamanta --compression 19         # smallest binary, slower build
       $ mix batamanta -o dist/hello --quiet    # CI: prints only the output path
       $ SOURCE_DATE_EPOCH=1700000000 mix batamanta
@@ -97,39 +118,65 @@ defmodule Mix.Tasks.Batamanta do
 
   ## Environment
 
-    * `SOURCE_DATE_EPOCH` - the mtime of every payload entry (default `0`), so the same
-      input gives the same bytes;
+    * `SOURCE_DATE_EPOCH` - the mtime of every payload entry (default `0`); with modes
+      reduced to 0755/0644 and entries sorted, the same project gives the same bytes in
+      any directory, at any time, under any umask;
+    * `CI`, `TERM`, `NO_COLOR` - plain output, no banner in CI (see Output);
     * `BATAMANTA_ERTS_SOURCE` - default for `erts_source`;
     * `BATAMANTA_NATIVE` - use this helper executable instead of the compiled one.
   """
 
   use Mix.Task
 
-  alias Batamanta.{BootScript, Config, ERTS, LaunchSpec, Native, Release, Target}
+  alias Batamanta.{
+    AppTree,
+    Banner,
+    BootScript,
+    Config,
+    ERTS,
+    Escript,
+    LaunchSpec,
+    MinimalERTS,
+    Native,
+    Output,
+    Release,
+    SizeEstimate,
+    Target
+  }
 
   @impl true
   def run(argv) do
     project = Mix.Project.config()
     {micros, config} = :timer.tc(fn -> resolve_config(project, argv) end)
-    quiet = config.quiet
-    report(quiet, "resolved config for #{config.app} #{config.version}", micros)
+    out = Output.new(config)
+    Banner.show(config, out)
+    Output.report(out, "resolved config for #{config.app} #{config.version}", micros)
 
     tmp = Path.join(System.tmp_dir!(), "batamanta-#{System.unique_integer([:positive])}")
     native = Native.start()
 
     try do
       File.mkdir_p!(tmp)
-      target = step(quiet, fn -> resolve_target(config, native) end)
-      erts = step(quiet, fn -> provision_erts(config, target) end)
-      release = step(quiet, fn -> build_release(config, project, native, erts, tmp) end)
-      step(quiet, fn -> prune_release(release) end)
-      step(quiet, fn -> write_boot_script(release) end)
-      libc = step(quiet, fn -> libc_requirement(native, release) end)
-      metadata = step(quiet, fn -> launch_spec(config, release, target, erts, libc) end)
-      payload = step(quiet, fn -> pack(config, native, release, tmp) end)
+      target = Output.step(out, fn -> resolve_target(config, native) end)
+      erts = Output.step(out, fn -> provision_erts(config, target, native, tmp) end)
+      release = stage(config, project, native, erts, tmp, out)
+      libc = Output.step(out, fn -> libc_requirement(native, release) end)
+      metadata = Output.step(out, fn -> launch_spec(config, release, target, erts, libc) end)
+      Output.step(out, fn -> estimate_size(config, release) end)
+      payload = Output.step(out, fn -> pack(config, native, release, tmp, out) end)
       output = output_path(config, release, target)
-      binary = step(quiet, fn -> assemble(native, payload, metadata, output) end)
-      summary(config, output, binary, payload, target, erts, release, libc)
+      binary = Output.step(out, fn -> assemble(native, payload, metadata, output) end)
+
+      Output.summary(out, %{
+        output: output,
+        binary: binary,
+        payload: payload,
+        target: target,
+        erts: erts,
+        release: release,
+        libc: libc,
+        config: config
+      })
     after
       Native.close(native)
       File.rm_rf(tmp)
@@ -152,9 +199,72 @@ defmodule Mix.Tasks.Batamanta do
   defp host_note(%{note: note}) when is_binary(note), do: " (#{note})"
   defp host_note(_host), do: ""
 
-  defp provision_erts(config, target) do
-    erts = ok!(ERTS.provision(config, target))
-    {erts, "using ERTS #{erts.erts_version} (OTP #{erts.otp_version}) from #{erts.root}"}
+  defp provision_erts(config, target, native, tmp) do
+    erts = ok!(ERTS.provision(config, target, native, tmp: tmp, quiet: config.quiet))
+    if erts.warning, do: Mix.shell().error("warning: " <> erts.warning)
+
+    {erts,
+     "using ERTS #{erts.erts_version} (OTP #{erts.otp_version}, #{erts.source}) from #{erts.root}"}
+  end
+
+  # The format's own steps. Each gives a tree to pack at `.path`, described by `.name`,
+  # `.version` and `.erts_version`.
+  defp stage(%Config{format: :escript} = config, _project, native, erts, tmp, out) do
+    escript = Output.step(out, fn -> build_escript(config, native, erts, tmp) end)
+    tree = Output.step(out, fn -> resolve_app_tree(config, escript, erts) end)
+    runtime = Output.step(out, fn -> stage_minimal_erts(erts, tree, tmp) end)
+    Output.step(out, fn -> stage_escript(config, escript, tree, runtime) end)
+  end
+
+  defp stage(config, project, native, erts, tmp, out) do
+    release = Output.step(out, fn -> build_release(config, project, native, erts, tmp) end)
+    Output.step(out, fn -> prune_release(release) end)
+    Output.step(out, fn -> write_boot_script(release) end)
+    release
+  end
+
+  defp build_escript(config, native, erts, tmp) do
+    env = native!(Release.build_env(native, erts, System.get_env()), "sanitizing the environment")
+    path = Path.join([tmp, "escript", config.binary_name])
+    build_lib = ok!(Escript.build(config, env, path))
+    escript = ok!(Escript.read(path))
+
+    {{escript, build_lib},
+     "built escript #{inspect(config.escript_module)} (MIX_ENV=prod, #{Output.bytes(File.stat!(path).size)})"}
+  end
+
+  defp resolve_app_tree(config, {escript, _build_lib}, erts) do
+    tree = ok!(AppTree.resolve(config.app, escript.specs, erts.root))
+    otp = Enum.map_join(tree.otp, ", ", &"#{&1.name}#{if &1.spec_only, do: " (.app only)"}")
+    {tree, "resolved the application tree: OTP #{otp}"}
+  end
+
+  defp stage_minimal_erts(erts, tree, tmp) do
+    runtime = ok!(MinimalERTS.stage(erts, tree, Path.join(tmp, "root")))
+    size = Release.disk_size(runtime.path)
+    {runtime, "staged a minimal ERTS #{runtime.erts_version} (#{Output.bytes(size)})"}
+  end
+
+  defp stage_escript(config, {escript, build_lib}, tree, runtime) do
+    {escript, dropped} = Escript.prune(escript, tree, build_lib)
+    staged = Escript.stage(escript, runtime, config)
+
+    for {library, files} <- staged.needs do
+      Mix.shell().error(
+        "warning: #{Enum.join(files, ", ")} loads #{library} from the system: " <>
+          "the target needs it installed"
+      )
+    end
+
+    dropped_note = if dropped == [], do: "", else: ", left out #{Enum.join(dropped, ", ")}"
+    {staged, "wrote #{staged.script} (#{length(escript.files)} files#{dropped_note})"}
+  end
+
+  defp estimate_size(config, tree) do
+    dispenser = File.stat!(Native.product_path!("batamanta-dispenser")).size
+    uncompressed = Release.disk_size(tree.path)
+    estimate = SizeEstimate.estimate_size(uncompressed, config.compression, dispenser)
+    {:ok, "estimated size: about #{Output.bytes(estimate)} at zstd #{config.compression}"}
   end
 
   defp build_release(config, project, native, erts, tmp) do
@@ -166,7 +276,7 @@ defmodule Mix.Tasks.Batamanta do
 
   defp prune_release(release) do
     freed = Release.prune(release)
-    {:ok, "removed build-only files (#{format_bytes(freed)})"}
+    {:ok, "removed build-only files (#{Output.bytes(freed)})"}
   end
 
   defp write_boot_script(release) do
@@ -192,7 +302,7 @@ defmodule Mix.Tasks.Batamanta do
     {metadata, "wrote the launch spec (#{config.format}, #{config.execution_mode})"}
   end
 
-  defp pack(config, native, release, tmp) do
+  defp pack(config, native, release, tmp, out) do
     output = Path.join(tmp, "payload.tar.zst")
 
     args = %{
@@ -202,12 +312,13 @@ defmodule Mix.Tasks.Batamanta do
       mtime: config.source_date_epoch
     }
 
-    result = native!(Native.request(native, :pack, args), "packing #{release.path}")
+    progress = Output.progress(out, "compressing")
+    result = native!(Native.request(native, :pack, args, progress), "packing #{release.path}")
     payload = Map.put(result, :path, output)
 
     {payload,
-     "packed #{result.entries} entries: #{format_bytes(result.uncompressed)} -> " <>
-       "#{format_bytes(result.size)} (zstd #{config.compression})"}
+     "packed #{result.entries} entries: #{Output.bytes(result.uncompressed)} -> " <>
+       "#{Output.bytes(result.size)} (zstd #{config.compression})"}
   end
 
   defp output_path(config, release, target) do
@@ -236,34 +347,6 @@ defmodule Mix.Tasks.Batamanta do
     {binary, "assembled #{Path.relative_to_cwd(output)}"}
   end
 
-  defp summary(%Config{quiet: true}, output, _, _, _, _, _, _), do: Mix.shell().info(output)
-
-  defp summary(config, output, binary, payload, target, erts, release, libc) do
-    Mix.shell().info("""
-
-    #{output}
-      size         #{format_bytes(binary.size)} (payload #{format_bytes(payload.size)}, #{format_bytes(payload.uncompressed)} uncompressed)
-      target       #{target.triple} (needs libc #{libc})
-      erts         #{release.erts_version} (OTP #{erts.otp_version})
-      format       #{config.format} (#{release.name} #{release.version})
-      mode         #{config.execution_mode}
-      compression  zstd #{config.compression}
-      sha256       #{binary.sha256}\
-    """)
-  end
-
-  # Each step returns {value, description}; the description is printed with the time.
-  defp step(quiet, fun) do
-    {micros, {value, description}} = :timer.tc(fun)
-    report(quiet, description, micros)
-    value
-  end
-
-  defp report(true, _description, _micros), do: :ok
-
-  defp report(false, description, micros),
-    do: Mix.shell().info("* #{description} (#{format_ms(micros)})")
-
   defp ok!(:ok), do: :ok
   defp ok!({:ok, value}), do: value
   defp ok!({:error, message}), do: Mix.raise(message)
@@ -273,12 +356,4 @@ defmodule Mix.Tasks.Batamanta do
   defp native!({:error, code, message}, doing) do
     Mix.raise("batamanta-native failed while #{doing}: #{message} (#{code})")
   end
-
-  defp format_ms(micros) when micros < 10_000, do: "#{Float.round(micros / 1000, 1)} ms"
-  defp format_ms(micros) when micros < 10_000_000, do: "#{div(micros, 1000)} ms"
-  defp format_ms(micros), do: "#{Float.round(micros / 1_000_000, 1)} s"
-
-  defp format_bytes(bytes) when bytes < 1024, do: "#{bytes} B"
-  defp format_bytes(bytes) when bytes < 1024 * 1024, do: "#{Float.round(bytes / 1024, 1)} KiB"
-  defp format_bytes(bytes), do: "#{Float.round(bytes / (1024 * 1024), 2)} MiB"
 end

@@ -1,0 +1,31 @@
+# Wraps an arbitrary directory into a batamanta binary whose launch spec execs `bin/run`
+# inside it: lets bench/run measure the dispenser alone, without a VM behind it.
+[source, output] = System.argv()
+native = Batamanta.Native.start()
+payload = output <> ".payload"
+
+{:ok, packed} =
+  Batamanta.Native.request(native, :pack, %{source: source, output: payload, level: 3, mtime: 0})
+
+metadata = [
+  {"app", "bench"},
+  {"version", "0.0.0"},
+  {"format", "release"},
+  {"mode", "cli"},
+  {"target", "x86_64-linux-gnu"},
+  {"libc", "none"},
+  {"exec", "bin/run"}
+]
+
+{:ok, _} =
+  Batamanta.Native.request(native, :assemble, %{
+    dispenser: Batamanta.Native.product_path!("batamanta-dispenser"),
+    payload: payload,
+    output: output,
+    metadata: metadata,
+    uncompressed: packed.uncompressed
+  })
+
+File.rm!(payload)
+File.chmod!(output, 0o755)
+Batamanta.Native.close(native)
