@@ -28,9 +28,9 @@ defmodule Batamanta.LaunchSpec do
         [{"exec", "erts-#{release.erts_version}/bin/erlexec"}] ++
         env(config, release) ++
         sys_config_env(runtime_config?, config_path) ++
-        env_defaults(release, vsn_dir) ++
+        env_defaults(release, vsn_dir, code_loading(config)) ++
         Enum.map(["-elixir", "ansi_enabled", "true"], &{"tty_arg", &1}) ++
-        Enum.map(args(vsn_dir, config_path), &{"arg", &1}) ++
+        Enum.map(args(vsn_dir, config_path, code_loading(config)), &{"arg", &1}) ++
         if(runtime_config?, do: [{"runtime_config", "#{vsn_dir}/sys"}], else: []) ++
         if(custom_env_script?(Path.join([release.path, vsn_dir, "env.sh"])),
           do: [{"env_script", "#{vsn_dir}/env.sh"}],
@@ -117,10 +117,16 @@ defmodule Batamanta.LaunchSpec do
   defp sys_config_env(false, config_path),
     do: [{"env_default", "RELEASE_SYS_CONFIG=#{config_path}"}]
 
+  # A program people start by hand pays for every module `-mode embedded` preloads:
+  # loading on demand halves hello_cli's start (0.54 s -> 0.22 s of CPU here), so CLIs
+  # and TUIs run interactive; a daemon keeps the release default and preloads.
+  defp code_loading(%Config{execution_mode: :daemon}), do: "embedded"
+  defp code_loading(%Config{}), do: "interactive"
+
   # A CLI must not leave erl_crash.dump files in the user's working directory.
-  defp env_defaults(release, vsn_dir) do
+  defp env_defaults(release, vsn_dir, code_loading) do
     [
-      {"RELEASE_MODE", "embedded"},
+      {"RELEASE_MODE", code_loading},
       {"RELEASE_NODE", release.name},
       {"RELEASE_TMP", "${ROOT}/tmp"},
       {"RELEASE_VM_ARGS", "${ROOT}/#{vsn_dir}/vm.args"},
@@ -133,9 +139,9 @@ defmodule Batamanta.LaunchSpec do
     |> Enum.map(fn {name, value} -> {"env_default", "#{name}=#{value}"} end)
   end
 
-  defp args(vsn_dir, config_path) do
-    ~w(-noshell -mode embedded -config) ++
-      [config_path, "-boot", "${ROOT}/#{vsn_dir}/batamanta"] ++
+  defp args(vsn_dir, config_path, code_loading) do
+    ["-noshell", "-mode", code_loading, "-config", config_path] ++
+      ["-boot", "${ROOT}/#{vsn_dir}/batamanta"] ++
       ["-boot_var", "RELEASE_LIB", "${ROOT}/lib"] ++
       ["-args_file", "${ROOT}/#{vsn_dir}/vm.args"] ++
       ~w(-extra --no-halt --)

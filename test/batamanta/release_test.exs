@@ -149,7 +149,7 @@ defmodule Batamanta.ReleaseTest do
     assert value.("env_script") == ["releases/1.2.3/env.sh"]
 
     assert value.("arg") ==
-             ~w(-noshell -mode embedded -config ${CONFIG} -boot ${ROOT}/releases/1.2.3/batamanta
+             ~w(-noshell -mode interactive -config ${CONFIG} -boot ${ROOT}/releases/1.2.3/batamanta
                 -boot_var RELEASE_LIB ${ROOT}/lib -args_file ${ROOT}/releases/1.2.3/vm.args
                 -extra --no-halt --)
 
