@@ -1,0 +1,165 @@
+import CLibc
+
+/// Builds the application's argv and environment from the metadata (docs/FORMAT.md) and
+/// execs it, so signals, the terminal, stdio and the exit status belong to the VM.
+struct Launch {
+    var metadata: Metadata
+    var root: [UInt8]
+    var executable: [UInt8]
+    var cache: CacheDirectory
+
+    /// Only returns on failure.
+    func exec() -> Failure {
+        var config: [UInt8] = []
+        if let runtimeConfig = metadata.first(bytes("runtime_config")) {
+            switch copyRuntimeConfig(runtimeConfig) {
+            case .success(let path): config = path
+            case .failure(let failure): return failure
+            }
+        }
+        let program = resolve(expand(metadata.first(bytes("exec")) ?? [], config: config))
+        var arguments: [[UInt8]] = [program]
+        if isatty(1) == 1, isatty(2) == 1, Environment.value("NO_COLOR") == nil {
+            arguments.append(contentsOf: metadata.all(bytes("tty_arg")).map { expand($0, config: config) })
+        }
+        arguments.append(contentsOf: metadata.all(bytes("arg")).map { expand($0, config: config) })
+        arguments.append(contentsOf: Environment.arguments.dropFirst())
+
+        var path = program
+        if let script = metadata.first(bytes("env_script")) {
+            path = Array("/bin/sh".utf8)
+            arguments = [path, Array("-c".utf8), Array(". \"$0\"; exec \"$@\"".utf8), resolve(expand(script, config: config))] + arguments
+        }
+        let environment = makeEnvironment(config: config)
+        let failure = execute(path, arguments, environment)
+        return Failure(errno: failure.rawValue, path: path, "cannot execute")
+    }
+
+    private func makeEnvironment(config: [UInt8]) -> [[UInt8]] {
+        var environment = Environment.variables
+        for entry in metadata.all(bytes("env_default")) {
+            let name = variableName(entry)
+            if !environment.contains(where: { variableName($0) == name }) { environment.append(expand(entry, config: config)) }
+        }
+        for entry in metadata.all(bytes("env")) { set(&environment, expand(entry, config: config)) }
+        set(&environment, joined(Array("BATAMANTA_BIN=".utf8), executable))
+        set(&environment, joined(Array("BATAMANTA_ROOT=".utf8), root))
+        let namesUTF8 = (["LC_ALL", "LC_CTYPE", "LANG"] as [StaticString]).contains { name in
+            let name = bytes(name)
+            return environment.contains { variableName($0).elementsEqual(name) && isUTF8Locale(Array($0.dropFirst(name.count + 1))) }
+        }
+        if !namesUTF8 { set(&environment, Array("LANG=C.UTF-8".utf8)) }
+        return environment
+    }
+
+    /// The release script copies sys.config before each boot because the config provider
+    /// rewrites it; a private per-run copy keeps concurrent runs and read-only trees apart.
+    private func copyRuntimeConfig(_ relative: [UInt8]) -> Result<[UInt8], Failure> {
+        let source = joined(resolve(relative), Array(".config".utf8))
+        var directory: [UInt8]
+        if let releaseTemporary = Environment.nonEmpty("RELEASE_TMP") {
+            directory = releaseTemporary
+        } else {
+            directory = joined(cache.path, Array("/tmp".utf8))
+            if case .failure(let errno) = cache.descriptor.makeDirectory(Array("tmp".utf8), mode: 0o700), errno != Errno(EEXIST) {
+                return .failure(Failure(errno: errno.rawValue, path: directory, "cannot create directory"))
+            }
+        }
+        let base = joined(directory, [slash], metadata.first(bytes("app")) ?? [], [UInt8(ascii: "-")], randomSuffix())
+        let destination = joined(base, Array(".config".utf8))
+        let input: FileDescriptor
+        switch FileDescriptor.currentDirectory.open(source, O_RDONLY) {
+        case .success(let fd): input = fd
+        case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: source, "cannot open runtime config", otherwise: .ioError))
+        }
+        defer { input.close() }
+        let output: FileDescriptor
+        switch FileDescriptor.currentDirectory.open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) {
+        case .success(let fd): output = fd
+        case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: destination, "cannot create runtime config", otherwise: .ioError))
+        }
+        defer { output.close() }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var offset: UInt64 = 0
+        while true {
+            let read = buffer.withUnsafeMutableBytes { input.read(into: $0, at: offset) }
+            switch read {
+            case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: source, "cannot read", otherwise: .ioError))
+            case .success(0): return .success(base)
+            case .success(let count):
+                offset += UInt64(count)
+                let written = buffer.withUnsafeBytes { output.writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                if case .failure(let errno) = written { return .failure(Failure(errno: errno.rawValue, path: destination, "cannot write", otherwise: .ioError)) }
+            }
+        }
+    }
+
+    /// Paths in the metadata are relative to the extraction root.
+    private func resolve(_ path: [UInt8]) -> [UInt8] {
+        path.first == slash ? path : joined(root, [slash], path)
+    }
+
+    /// Replaces `${ROOT}` and `${CONFIG}` (empty without `runtime_config`, which is the
+    /// only thing that names a config); anything else is kept byte for byte.
+    private func expand(_ text: [UInt8], config: [UInt8]) -> [UInt8] {
+        let rootToken: [UInt8] = Array("${ROOT}".utf8)
+        let configToken: [UInt8] = Array("${CONFIG}".utf8)
+        var result: [UInt8] = []
+        var index = 0
+        while index < text.count {
+            if text[index...].starts(with: rootToken) {
+                result.append(contentsOf: root)
+                index += rootToken.count
+            } else if text[index...].starts(with: configToken) {
+                result.append(contentsOf: config)
+                index += configToken.count
+            } else {
+                result.append(text[index])
+                index += 1
+            }
+        }
+        return result
+    }
+}
+
+private func variableName(_ entry: [UInt8]) -> ArraySlice<UInt8> {
+    entry[..<(entry.firstIndex(of: UInt8(ascii: "=")) ?? entry.endIndex)]
+}
+
+private func set(_ environment: inout [[UInt8]], _ entry: [UInt8]) {
+    let name = variableName(entry)
+    environment.removeAll { variableName($0) == name }
+    environment.append(entry)
+}
+
+/// `en_US.UTF-8`, `C.utf8` and the like, compared without locale-aware case folding.
+private func isUTF8Locale(_ value: [UInt8]) -> Bool {
+    let lowered = value.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }
+    for needle in ["utf-8", "utf8"] as [StaticString] {
+        let pattern = bytes(needle)
+        if lowered.count >= pattern.count, (0...(lowered.count - pattern.count)).contains(where: { lowered[$0...].starts(with: pattern) }) {
+            return true
+        }
+    }
+    return false
+}
+
+/// execve with NUL-terminated copies; returns the errno when it fails.
+private func execute(_ path: [UInt8], _ arguments: [[UInt8]], _ environment: [[UInt8]]) -> Errno {
+    func terminatedPointers(_ strings: [[UInt8]]) -> [UnsafeMutablePointer<CChar>?] {
+        strings.map { string in
+            let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: string.count + 1)
+            string.withUnsafeBytes { raw in
+                UnsafeMutableRawPointer(pointer).copyMemory(from: raw.baseAddress ?? UnsafeRawPointer(pointer), byteCount: raw.count)
+            }
+            pointer[string.count] = 0
+            return pointer
+        } + [nil]
+    }
+    let argv = terminatedPointers(arguments)
+    let envp = terminatedPointers(environment)
+    _ = withCPath(path) { execve($0, argv, envp) }
+    let failure = Errno.current
+    for pointer in argv + envp { pointer?.deallocate() }
+    return failure
+}

@@ -1,0 +1,35 @@
+import CLibc
+
+/// Extractions are locked with flock on the directory itself: LOCK_SH by every process
+/// running from it (the descriptor is inherited across exec, so the VM holds it), LOCK_EX
+/// by the process extracting it or deleting it. A lock dies with its holder, so a free
+/// LOCK_EX proves nobody uses the tree, and a dead extractor's leftovers are recognizable.
+enum ExtractionLock {
+    /// Opens extraction `name` and holds LOCK_SH on it, or returns nil when it does not
+    /// exist or was removed or replaced while we waited for the lock.
+    static func openShared(_ name: [UInt8], in cache: CacheDirectory) -> Result<FileDescriptor?, Failure> {
+        let directory: FileDescriptor
+        switch cache.descriptor.openDirectory(name, inheritable: true) {
+        case .success(let fd): directory = fd
+        case .failure(let errno) where errno == Errno(ENOENT): return .success(nil)
+        case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: joined(cache.path, [slash], name), "cannot open extraction"))
+        }
+        if case .failure(let errno) = directory.lock(LOCK_SH) {
+            directory.close()
+            return .failure(Failure(errno: errno.rawValue, path: joined(cache.path, [slash], name), "cannot lock extraction"))
+        }
+        guard case .success(let opened) = directory.status(), case .success(let named) = cache.descriptor.status(of: name),
+            opened.st_dev == named.st_dev, opened.st_ino == named.st_ino
+        else {
+            directory.close()
+            return .success(nil)
+        }
+        return .success(directory)
+    }
+
+    /// Takes LOCK_EX without waiting; false when someone holds any lock on it.
+    static func tryExclusive(_ directory: FileDescriptor) -> Bool {
+        if case .success = directory.lock(LOCK_EX | LOCK_NB) { return true }
+        return false
+    }
+}

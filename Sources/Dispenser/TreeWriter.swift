@@ -1,0 +1,122 @@
+import CLibc
+
+/// Materializes tar events under a directory descriptor. Every component is opened with
+/// O_NOFOLLOW and every file created with O_EXCL, so even an entry TarReader failed to
+/// refuse cannot write through a symlink or over an existing file.
+struct TreeWriter {
+    private let root: FileDescriptor
+    private let rootPath: [UInt8]
+    private var parentPath: [UInt8] = []
+    private var parent: FileDescriptor
+    private var file: FileDescriptor?
+    private var entry = TarEntryHeader(path: [], kind: .file, mode: 0)
+    /// Directories are created 0700 and get their real mode at the end, so a read-only
+    /// directory in the payload can still be filled.
+    private var directoryModes: [(path: [UInt8], mode: UInt32)] = []
+
+    init(root: FileDescriptor, rootPath: [UInt8]) {
+        self.root = root
+        self.rootPath = rootPath
+        parent = root
+    }
+
+    mutating func handle(_ event: TarEvent) -> Result<Void, Failure> {
+        switch event {
+        case .entryStart(let header):
+            entry = header
+            return begin()
+        case .data(let bytes):
+            guard let file else { return .success(()) }
+            if case .failure(let errno) = file.writeAll(bytes) { return .failure(failure(errno, "cannot write")) }
+            return .success(())
+        case .entryEnd:
+            guard let file else { return .success(()) }
+            self.file = nil
+            defer { file.close() }
+            if case .failure(let errno) = file.setMode(entry.mode & 0o777) { return .failure(failure(errno, "cannot set mode of")) }
+            return .success(())
+        }
+    }
+
+    private mutating func begin() -> Result<Void, Failure> {
+        let slashIndex = entry.path.lastIndex(of: slash)
+        let directory = slashIndex.map { Array(entry.path[..<$0]) } ?? []
+        let name = slashIndex.map { Array(entry.path[($0 + 1)...]) } ?? entry.path
+        if directory != parentPath {
+            if let failure = openParent(directory) { return .failure(failure) }
+        }
+        switch entry.kind {
+        case .file:
+            switch parent.open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) {
+            case .success(let fd): file = fd
+            case .failure(let errno): return .failure(failure(errno, "cannot create"))
+            }
+        case .directory:
+            if case .failure(let errno) = parent.makeDirectory(name, mode: 0o700) { return .failure(failure(errno, "cannot create directory")) }
+            directoryModes.append((entry.path, entry.mode & 0o777))
+        case .symlink:
+            if case .failure(let errno) = parent.makeSymlink(name, target: entry.linkTarget) { return .failure(failure(errno, "cannot create symlink")) }
+        }
+        return .success(())
+    }
+
+    private mutating func openParent(_ directory: [UInt8]) -> Failure? {
+        closeParent()
+        switch openBelowRoot(directory) {
+        case .success(let fd):
+            parent = fd
+            parentPath = directory
+            return nil
+        case .failure(let errno):
+            return failure(errno, "cannot open directory")
+        }
+    }
+
+    /// Opens `path` one component at a time, so no component can be a symlink.
+    private func openBelowRoot(_ path: [UInt8]) -> Result<FileDescriptor, Errno> {
+        var current = root
+        for component in path.split(separator: slash) {
+            let next = current.openDirectory(Array(component))
+            if current.rawValue != root.rawValue { current.close() }
+            switch next {
+            case .success(let fd): current = fd
+            case .failure(let errno): return .failure(errno)
+            }
+        }
+        return .success(current)
+    }
+
+    private mutating func closeParent() {
+        if parent.rawValue != root.rawValue { parent.close() }
+        parent = root
+        parentPath = []
+    }
+
+    /// Applies directory modes, deepest first so no parent is locked before its children.
+    mutating func finish() -> Result<Void, Failure> {
+        closeParent()
+        for directory in directoryModes.reversed() {
+            entry = TarEntryHeader(path: directory.path, kind: .directory, mode: directory.mode)
+            switch openBelowRoot(directory.path) {
+            case .failure(let errno):
+                return .failure(failure(errno, "cannot open directory"))
+            case .success(let fd):
+                let result = fd.setMode(directory.mode)
+                fd.close()
+                if case .failure(let errno) = result { return .failure(failure(errno, "cannot set mode of")) }
+            }
+        }
+        return .success(())
+    }
+
+    /// Releases descriptors after a failure.
+    mutating func abandon() {
+        file?.close()
+        file = nil
+        closeParent()
+    }
+
+    private func failure(_ errno: Errno, _ message: StaticString) -> Failure {
+        Failure(errno: errno.rawValue, path: joined(rootPath, [slash], entry.path), message, otherwise: .ioError)
+    }
+}

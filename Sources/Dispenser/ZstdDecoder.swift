@@ -1,0 +1,38 @@
+import CZstd
+
+/// libzstd's streaming decoder, which verifies the frame's content checksum itself.
+struct ZstdDecoder {
+    private let stream: OpaquePointer
+
+    init?() {
+        guard let stream = ZSTD_createDStream() else { return nil }
+        guard ZSTD_isError(ZSTD_initDStream(stream)) == 0 else {
+            ZSTD_freeDStream(stream)
+            return nil
+        }
+        self.stream = stream
+    }
+
+    func free() {
+        ZSTD_freeDStream(stream)
+    }
+
+    static var recommendedOutputSize: Int { ZSTD_DStreamOutSize() }
+
+    /// Decodes from the front of `input` into `output`. Returns the number of bytes
+    /// produced and whether the frame is complete (its checksum verified).
+    func decompress(_ input: inout UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> (produced: Int, frameEnded: Bool)? {
+        var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        var destination = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+        let result = ZSTD_decompressStream(stream, &destination, &source)
+        guard ZSTD_isError(result) == 0 else { return nil }
+        input = UnsafeRawBufferPointer(rebasing: input[(input.startIndex + source.pos)...])
+        return (destination.pos, result == 0)
+    }
+
+    /// We write exactly one frame with the checksum flag on (docs/FORMAT.md), so a frame
+    /// without one was not made by us and would skip the integrity check.
+    static func hasChecksummedFrameHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 5 && bytes[0] == 0x28 && bytes[1] == 0xB5 && bytes[2] == 0x2F && bytes[3] == 0xFD && bytes[4] & 0x04 != 0
+    }
+}

@@ -1,0 +1,169 @@
+import BatamantaFormat
+import Foundation
+import Testing
+
+@Suite struct ExtractionTests {
+    @Test func coldStartExtractsAndWarmStartDoesNotTouchThePayload() throws {
+        let scratch = try Harness.Scratch()
+        let binary = try Harness.makeBinary(scratch.path("app"), tree: Harness.makeTree(in: scratch))
+        let cold = try Harness.run(binary.path, environment: Harness.baseEnvironment(scratch))
+        #expect(cold.status == 0, "\(cold.stderr)")
+        let root = try #require(cold.value("ROOT"))
+        #expect(Harness.cacheEntries(scratch) == [URL(fileURLWithPath: root).lastPathComponent])
+        let attributes = try FileManager.default.attributesOfItem(atPath: root + "/bin/run")
+        #expect((attributes[.posixPermissions] as? Int) == 0o755, "modes kept")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/bin/link") == "run", "symlinks kept")
+        #expect(try String(contentsOfFile: root + "/data/readme", encoding: .utf8) == "sourced")
+        #expect(FileManager.default.fileExists(atPath: root + "/.batamanta-extraction"))
+
+        // A warm start must not re-extract: a file removed from the tree stays removed.
+        try FileManager.default.removeItem(atPath: root + "/data/readme")
+        let warm = try Harness.run(binary.path, environment: Harness.baseEnvironment(scratch))
+        #expect(warm.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: root + "/data/readme"))
+    }
+
+    @Test func sixteenConcurrentFirstStarts() throws {
+        let scratch = try Harness.Scratch()
+        let binary = try Harness.makeBinary(scratch.path("app"), tree: Harness.makeTree(in: scratch, randomFiles: ["data/blob": 2 << 20]))
+        let outcome = try Harness.shell(
+            "for i in $(seq 16); do ('\(binary.path)' \"arg $i\" > '\(scratch.url.path)'/out.$i 2>&1; echo $? > '\(scratch.url.path)'/rc.$i) & done; wait",
+            environment: Harness.baseEnvironment(scratch))
+        #expect(outcome.status == 0)
+        for i in 1...16 {
+            let status = try String(contentsOf: scratch.path("rc.\(i)"), encoding: .utf8)
+            let output = try String(contentsOf: scratch.path("out.\(i)"), encoding: .utf8)
+            #expect(status == "0\n", "run \(i): \(output)")
+            #expect(output.contains("[arg \(i)]"))
+        }
+        let entries = Harness.cacheEntries(scratch)
+        #expect(entries.count == 1 && entries[0].hasPrefix("demo-0.1.0-"), "\(entries)")
+    }
+
+    @Test func sigkillDuringFirstExtractionLeavesNothingBehind() throws {
+        let scratch = try Harness.Scratch()
+        let binary = try Harness.makeBinary(scratch.path("app"), tree: Harness.makeTree(in: scratch, randomFiles: ["data/blob": 52 << 20]))
+        // Kill at random moments spread over one measured extraction.
+        let clock = ContinuousClock()
+        let duration = try clock.measure { _ = try Harness.run(binary.path, environment: Harness.baseEnvironment(scratch)) }
+        try Harness.shell("rm -rf '\(scratch.cache.path)'")
+        let microseconds = max(Int(duration.components.attoseconds / 1_000_000_000_000) + Int(duration.components.seconds) * 1_000_000, 1000)
+        var completed = 0
+        for _ in 0..<20 {
+            let delay = Double(Int.random(in: 0..<microseconds)) / 1_000_000
+            let killed = try Harness.shell(
+                "'\(binary.path)' > /dev/null 2>&1 & pid=$!; sleep \(delay); kill -KILL $pid; wait $pid; echo $?",
+                environment: Harness.baseEnvironment(scratch))
+            #expect(killed.status == 0)
+            // When the kill came after the rename, start over so every round is a first start.
+            for entry in Harness.cacheEntries(scratch) where entry.hasPrefix("demo-") {
+                completed += 1
+                try Harness.shell("rm -rf '\(scratch.cache.path)/\(entry)'")
+            }
+        }
+        let final = try Harness.run(binary.path, ["after"], environment: Harness.baseEnvironment(scratch))
+        #expect(final.status == 0, "\(final.stderr)")
+        #expect(final.arguments == ["first", "after"])
+        let entries = Harness.cacheEntries(scratch)
+        #expect(entries.count == 1 && entries[0].hasPrefix("demo-0.1.0-"), "leftovers: \(entries) (\(completed) rounds completed before the kill)")
+    }
+
+    @Test func peakMemoryStaysSmallWhateverThePayloadSize() throws {
+        let scratch = try Harness.Scratch()
+        let binary = try Harness.makeBinary(scratch.path("app"), tree: Harness.makeTree(in: scratch, randomFiles: ["data/blob": 52 << 20]))
+        var environment = Harness.baseEnvironment(scratch)
+        environment["HOLD"] = nil
+        let measured = try Harness.shell("/usr/bin/time -f 'maxrss=%M' '\(binary.path)' 2>&1 >/dev/null | tail -1", environment: environment)
+        let kilobytes = try #require(Int(measured.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "maxrss=", with: "")))
+        #expect(kilobytes < 32 * 1024, "peak RSS \(kilobytes) KB")
+    }
+
+    @Test func corruptedPayloads() throws {
+        let scratch = try Harness.Scratch()
+        let binary = try Harness.makeBinary(scratch.path("app"), tree: Harness.makeTree(in: scratch, randomFiles: ["data/blob": 1 << 20]))
+        let original = try Data(contentsOf: binary)
+        let dispenserSize = try Data(contentsOf: Harness.dispenser).count
+        let trailerAt = original.count - Trailer.size
+
+        func check(_ name: String, _ bytes: Data, status: Int32, message: String) throws {
+            let path = scratch.path(name)
+            try bytes.write(to: path)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path.path)
+            let outcome = try Harness.run(path.path, environment: Harness.baseEnvironment(scratch))
+            #expect(outcome.status == status, "\(name): \(outcome.stderr)")
+            #expect(outcome.stderr.hasPrefix("batamanta: \(path.path): ") && outcome.stderr.contains(message), "\(name): \(outcome.stderr)")
+            #expect(outcome.stderr.split(separator: "\n").count == 1)
+            #expect(outcome.stdout.isEmpty)
+            #expect(Harness.cacheEntries(scratch).allSatisfy { !$0.hasPrefix("demo-") && !$0.hasPrefix(".batamanta-") }, "\(name) left \(Harness.cacheEntries(scratch))")
+        }
+
+        for offset in [dispenserSize + 100, dispenserSize + (trailerAt - dispenserSize) / 2, trailerAt - 200, trailerAt - 5] {
+            var flipped = original
+            flipped[offset] ^= 0x01
+            try check("flip-\(offset)", flipped, status: 65, message: "corrupt")
+        }
+        try check("truncated-1", original.dropLast(1), status: 66, message: "no batamanta payload")
+        try check("truncated-half", original.prefix(dispenserSize + (original.count - dispenserSize) / 2), status: 66, message: "no batamanta payload")
+        var badVersion = original
+        badVersion[trailerAt + 8] = 9
+        try check("bad-version", badVersion, status: 65, message: "unsupported trailer version")
+        try check("no-trailer", try Data(contentsOf: Harness.dispenser), status: 66, message: "no batamanta payload")
+    }
+
+    @Test func unsafeTarEntriesAreRefused() throws {
+        let scratch = try Harness.Scratch()
+        let tree = try Harness.makeTree(in: scratch)
+        func tar(_ headers: [TarEntryHeader]) -> [UInt8] {
+            var bytes: [UInt8] = []
+            for header in headers {
+                bytes += header.encoded()
+                if header.kind == .file {
+                    bytes += [UInt8](repeating: UInt8(ascii: "x"), count: Int(header.size)) + [UInt8](repeating: 0, count: padding(header.size))
+                }
+            }
+            return bytes + [UInt8](repeating: 0, count: 1024)
+        }
+        let outside = scratch.path("outside")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        let cases: [(String, [TarEntryHeader])] = [
+            ("dotdot", [TarEntryHeader(path: Array("../escaped".utf8), kind: .file, mode: 0o644, size: 1)]),
+            ("absolute", [TarEntryHeader(path: Array("\(outside.path)/escaped".utf8), kind: .file, mode: 0o644, size: 1)]),
+            ("through-link", [
+                TarEntryHeader(path: Array("l".utf8), kind: .symlink, mode: 0o777, linkTarget: Array(outside.path.utf8)),
+                TarEntryHeader(path: Array("l/escaped".utf8), kind: .file, mode: 0o644, size: 1),
+            ]),
+            ("relative-link", [
+                TarEntryHeader(path: Array("l".utf8), kind: .symlink, mode: 0o777, linkTarget: Array("../../outside".utf8)),
+                TarEntryHeader(path: Array("l/escaped".utf8), kind: .file, mode: 0o644, size: 1),
+            ]),
+        ]
+        for (name, headers) in cases {
+            let binary = try Harness.makeBinary(scratch.path(name), tree: tree, tarBytes: tar(headers))
+            let outcome = try Harness.run(binary.path, environment: Harness.baseEnvironment(scratch))
+            #expect(outcome.status == 65, "\(name): \(outcome.stderr)")
+            #expect(outcome.stderr.contains("unsafe payload"), "\(name): \(outcome.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: outside.path + "/escaped"))
+            #expect(!FileManager.default.fileExists(atPath: scratch.url.path + "/escaped"))
+            #expect(Harness.cacheEntries(scratch).isEmpty, "\(name) left \(Harness.cacheEntries(scratch))")
+        }
+        var device = TarEntryHeader.ustarBlockForTests(name: "dev", typeflag: "3")
+        device += [UInt8](repeating: 0, count: 1024)
+        let binary = try Harness.makeBinary(scratch.path("device"), tree: tree, tarBytes: device)
+        let outcome = try Harness.run(binary.path, environment: Harness.baseEnvironment(scratch))
+        #expect(outcome.status == 65 && outcome.stderr.contains("unsupported tar entry type"), "\(outcome.stderr)")
+    }
+}
+
+extension TarEntryHeader {
+    /// A header of a type our writer never produces (device, fifo, hard link…).
+    static func ustarBlockForTests(name: String, typeflag: Character) -> [UInt8] {
+        var block = TarEntryHeader(path: Array(name.utf8), kind: .file, mode: 0o644).encoded()
+        block[156] = typeflag.asciiValue!
+        for i in 148..<156 { block[i] = UInt8(ascii: " ") }
+        let sum = block.reduce(0) { $0 + Int($1) }
+        let digits = Array(String(sum, radix: 8).utf8)
+        let field = [UInt8](repeating: UInt8(ascii: "0"), count: 6 - digits.count) + digits + [0, UInt8(ascii: " ")]
+        for (i, byte) in field.enumerated() { block[148 + i] = byte }
+        return block
+    }
+}

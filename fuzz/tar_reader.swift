@@ -1,0 +1,55 @@
+// libFuzzer harness: arbitrary bytes through TarReader. The first byte picks the chunk
+// size (so chunk-boundary handling is exercised) and whether header checksums are
+// repaired first (so mutations get past the checksum into the path and pax logic).
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func tarReaderOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    guard size > 0 else { return 0 }
+    let chunk = Int(data[0] >> 1) * 7 + 1
+    var body = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
+    if data[0] & 1 == 1 { repairChecksums(&body) }
+    var reader = TarReader()
+    var admitted: [[UInt8]] = []
+    let failure = body.withUnsafeBytes { raw -> FormatError? in
+        var offset = 0
+        do throws(FormatError) {
+            while offset < raw.count {
+                let end = min(raw.count, offset + chunk)
+                var input = UnsafeRawBufferPointer(rebasing: raw[offset..<end])
+                while let event = try reader.next(&input) {
+                    if case .entryStart(let header) = event { admitted.append(header.path) }
+                }
+                precondition(input.isEmpty, "input left unconsumed")
+                offset = end
+            }
+            try reader.finish()
+        } catch {
+            return error
+        }
+        return nil
+    }
+    for path in admitted {
+        precondition(!path.isEmpty && path.first != UInt8(ascii: "/"), "unsafe path admitted")
+        precondition(!path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).contains {
+            $0.isEmpty || $0.elementsEqual("..".utf8) || $0.elementsEqual(".".utf8)
+        }, "bad component admitted")
+    }
+    _ = failure?.summary
+    return 0
+}
+
+private func repairChecksums(_ bytes: inout [UInt8]) {
+    var block = 0
+    while block + 512 <= bytes.count {
+        if bytes[(block + 257)..<(block + 262)].elementsEqual("ustar".utf8) {
+            for i in 148..<156 { bytes[block + i] = UInt8(ascii: " ") }
+            var sum = bytes[block..<(block + 512)].reduce(0) { $0 + Int($1) }
+            for i in stride(from: 153, through: 148, by: -1) {
+                bytes[block + i] = UInt8(ascii: "0") + UInt8(sum & 7)
+                sum >>= 3
+            }
+            bytes[block + 154] = 0
+        }
+        block += 512
+    }
+}
