@@ -4,18 +4,36 @@ import PackageDescription
 // The dispenser is what ends up inside every user's binary: Embedded Swift, linked fully
 // static (glibc + libzstd's decoder), so it needs no Swift runtime and runs on glibc and
 // musl hosts alike, and can print a readable preflight error where a dynamic loader would
-// fail cryptically. It compiles BatamantaFormat's sources itself (Sources/Dispenser/Format
+// fail cryptically. Each mode has its own dispenser so none carries code it never runs;
+// all of them compile the shared core and BatamantaFormat themselves (Sources/Dispenser/Core
 // is a symlink) because an Embedded module cannot import a regular one.
 let embedded: [SwiftSetting] = [
     .enableExperimentalFeature("Embedded"),
     .unsafeFlags(["-wmo", "-Osize"]),
 ]
 
+func dispenser(_ name: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: ["CLibc", "CZstd"],
+        path: "Sources/\(name)",
+        swiftSettings: embedded,
+        // Embedded Swift ignores module maps' link directives; Dictionary needs ceil().
+        linkerSettings: [
+            .linkedLibrary("zstd"),
+            .linkedLibrary("m"),
+            .unsafeFlags(["-Xclang-linker", "-static", "-Xlinker", "--gc-sections"]),
+        ]
+    )
+}
+
 let package = Package(
     name: "batamanta",
     products: [
         .executable(name: "batamanta-native", targets: ["BatamantaNativeTool"]),
         .executable(name: "batamanta-dispenser", targets: ["Dispenser"]),
+        .executable(name: "batamanta-dispenser-tui", targets: ["DispenserTUI"]),
+        .executable(name: "batamanta-dispenser-daemon", targets: ["DispenserDaemon"]),
     ],
     targets: [
         .systemLibrary(name: "CErlInterface", path: "Sources/CErlInterface"),
@@ -38,17 +56,9 @@ let package = Package(
             // Copied into priv/bin/ of a user's project: it must not need the Swift runtime.
             linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
-        .executableTarget(
-            name: "Dispenser",
-            dependencies: ["CLibc", "CZstd"],
-            path: "Sources/Dispenser",
-            swiftSettings: embedded,
-            linkerSettings: [
-                .linkedLibrary("zstd"),
-                .linkedLibrary("m"),
-                .unsafeFlags(["-Xclang-linker", "-static", "-Xlinker", "--gc-sections"]),
-            ]
-        ),
+        dispenser("Dispenser"),
+        dispenser("DispenserTUI"),
+        dispenser("DispenserDaemon"),
 
         .testTarget(name: "BatamantaFormatTests", dependencies: ["BatamantaFormat"]),
         // Runs real binaries built around the dispenser SwiftPM builds next to the test

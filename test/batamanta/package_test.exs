@@ -50,13 +50,25 @@ defmodule Batamanta.PackageTest do
     end
   end
 
-  test "the Format symlink of the dispenser points inside the package" do
-    link = "Sources/Dispenser/Format"
+  # Each dispenser compiles the shared core and format sources through symlinks
+  # (Sources/Dispenser/Core, Sources/DispenserCore/Format): a link leaving the package
+  # would break a Hex install.
+  test "every symlink under Sources points at a shipped directory" do
+    links =
+      Path.wildcard(Path.join(@root, "Sources/**"), match_dot: true)
+      |> Enum.filter(&match?({:ok, %File.Stat{type: :symlink}}, File.lstat(&1)))
 
-    target =
-      Path.expand(File.read_link!(Path.join(@root, link)), Path.dirname(Path.join(@root, link)))
+    # The wildcard also walks through linked directories; a link seen that way is the
+    # same link seen from elsewhere.
+    links =
+      Enum.reject(links, fn link -> Enum.any?(links, &String.starts_with?(link, &1 <> "/")) end)
 
-    assert Path.relative_to(target, @root) in expanded()
+    assert length(links) >= 2
+
+    for link <- links do
+      target = Path.expand(File.read_link!(link), Path.dirname(link))
+      assert Path.relative_to(target, @root) in expanded(), "#{link} points outside the package"
+    end
   end
 
   test "nothing build-only or ignored by git is included" do

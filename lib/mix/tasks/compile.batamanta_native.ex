@@ -2,10 +2,12 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
   @shortdoc "Builds batamanta's Swift helper and dispenser"
 
   @moduledoc """
-  Builds the two Swift products batamanta needs and places them in `priv/bin/`:
+  Builds the Swift products batamanta needs and places them in `priv/bin/`:
 
     * `batamanta-native`: the build helper `Batamanta.Native` talks to over a port;
-    * `batamanta-dispenser`: the runtime wrapper that becomes the head of every binary.
+    * `batamanta-dispenser`, `batamanta-dispenser-tui`, `batamanta-dispenser-daemon`: the
+      runtime wrapper that becomes the head of every binary, one per execution mode so
+      none carries code it never runs.
 
   It runs `swift build -c release` in batamanta's own directory (never the user's
   project), the way `elixir_make` builds NIFs, and only when `Package.swift`, a file
@@ -20,7 +22,12 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
   use Mix.Task.Compiler
 
   @root Path.expand("../../..", __DIR__)
-  @products ["batamanta-native", "batamanta-dispenser"]
+  @products [
+    "batamanta-native",
+    "batamanta-dispenser",
+    "batamanta-dispenser-tui",
+    "batamanta-dispenser-daemon"
+  ]
 
   @impl true
   def run(_args) do
@@ -82,7 +89,7 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
     end
 
     elapsed = System.monotonic_time(:millisecond) - started
-    Mix.shell().info("Compiled batamanta-native and batamanta-dispenser (#{elapsed} ms)")
+    Mix.shell().info("Compiled batamanta-native and the dispensers (#{elapsed} ms)")
   end
 
   defp swift_executable do
@@ -159,7 +166,7 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
 
     tmp = destination <> ".tmp"
     File.cp!(source, tmp)
-    if product == "batamanta-dispenser", do: strip(tmp)
+    if String.starts_with?(product, "batamanta-dispenser"), do: strip(tmp)
     File.chmod!(tmp, 0o755)
     File.rename!(tmp, destination)
   end
