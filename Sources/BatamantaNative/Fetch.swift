@@ -68,7 +68,7 @@ enum Fetch {
                 guard attempt < policy.retries else {
                     throw CommandError(error.code, error.message + " (gave up after \(attempt + 1) attempts)")
                 }
-                Diagnostics.log("\(error.message); retrying")
+                progress.notice(stage: "retry", done: UInt64(attempt + 1), total: UInt64(policy.retries + 1), message: error.message)
                 if PortHangup.wait(milliseconds: Int32(clamping: policy.delayMilliseconds(beforeRetry: attempt))) {
                     throw CommandError(.ioError, "the port closed; download of \(url) abandoned")
                 }
@@ -93,7 +93,9 @@ enum Fetch {
         case permanent(CommandError)
     }
 
-    /// Connection failures, timeouts, 5xx and 429 may pass; anything else will not.
+    /// Connection failures, timeouts, 5xx and 429 may pass; anything else will not. A name
+    /// that does not resolve means no network or a typo, neither of which a few seconds of
+    /// backoff fixes, and retrying it made every offline build wait for nothing.
     static func classify(_ outcome: HTTPTransfer.Outcome, url: String, limits: HTTPTransfer.Limits) -> Classification {
         switch outcome {
         case .writeFailed(let error):
@@ -111,7 +113,9 @@ enum Fetch {
                 return .transient(CommandError(.timeout,
                     "download of \(url) timed out (\(message)); connect timeout \(limits.connectTimeoutSeconds) s, "
                     + "abort below \(limits.lowSpeedBytes) B/s for \(limits.lowSpeedSeconds) s"))
-            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_PARTIAL_FILE,
+            case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+                return .permanent(CommandError(.httpError, "download of \(url) failed: \(message)"))
+            case CURLE_COULDNT_CONNECT, CURLE_PARTIAL_FILE,
                  CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_SSL_CONNECT_ERROR, CURLE_HTTP2,
                  CURLE_HTTP2_STREAM:
                 return .transient(CommandError(.httpError, "download of \(url) failed: \(message)"))

@@ -8,7 +8,7 @@ struct Request {
 enum Reply {
     case ok(Term)
     case error(CommandError)
-    case progress(stage: String, done: UInt64, total: UInt64)
+    case progress(stage: String, done: UInt64, total: UInt64, message: String? = nil)
 }
 
 enum PortCodec {
@@ -43,8 +43,10 @@ enum PortCodec {
             body = .tuple([.atom("ok"), result])
         case .error(let error):
             body = .tuple([.atom("error"), .atom(error.code.rawValue), .string(error.message)])
-        case .progress(let stage, let done, let total):
-            body = .tuple([.atom("progress"), .record(["stage": .string(stage), "done": .integer(clamping: done), "total": .integer(clamping: total)])])
+        case .progress(let stage, let done, let total, let message):
+            var fields: [(String, Term)] = [("stage", .string(stage)), ("done", .integer(clamping: done)), ("total", .integer(clamping: total))]
+            if let message { fields.append(("message", .string(message))) }
+            body = .tuple([.atom("progress"), .map(fields.map { Term.MapEntry(key: .atom($0.0), value: $0.1) })])
         }
         return TermEncoder.encode(.tuple([.integer(id), body]))
     }

@@ -1,15 +1,27 @@
 import Glibc
 
 /// Sends `{:progress, ...}` messages for the request being served, at most about ten a
-/// second so a fast pack or download does not flood the port.
+/// second so a fast pack or download does not flood the port. Notices (a retry, say)
+/// always go out: they replace what would otherwise be a line on the helper's stderr,
+/// which Mix could neither hide under `--quiet` nor place between its own lines.
 final class Progress {
     private let send: (String, UInt64, UInt64) -> Void
+    private let sendNotice: (String, UInt64, UInt64, String) -> Void
     private var lastSent: UInt64?
     private var lastReport: (done: UInt64, total: UInt64)?
     private static let interval: UInt64 = 100_000_000
 
-    init(send: @escaping (String, UInt64, UInt64) -> Void) {
+    init(
+        send: @escaping (String, UInt64, UInt64) -> Void,
+        notice: @escaping (String, UInt64, UInt64, String) -> Void = { _, _, _, _ in }
+    ) {
         self.send = send
+        self.sendNotice = notice
+    }
+
+    /// Reports an event of `stage` with a human-readable `message`, unthrottled.
+    func notice(stage: String, done: UInt64, total: UInt64, message: String) {
+        sendNotice(stage, done, total, message)
     }
 
     /// Reports `done` of `total` (0 when unknown). The final report always goes out,

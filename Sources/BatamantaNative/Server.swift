@@ -48,9 +48,14 @@ struct Server {
         case .failure(let failure):
             return send(.error(failure.error), id: failure.id)
         case .success(let request):
-            return send(Server.execute(request, progress: Progress { stage, done, total in
-                _ = send(.progress(stage: stage, done: done, total: total), id: request.id)
-            }), id: request.id)
+            let progress = Progress(
+                send: { stage, done, total in
+                    _ = send(.progress(stage: stage, done: done, total: total), id: request.id)
+                },
+                notice: { stage, done, total, message in
+                    _ = send(.progress(stage: stage, done: done, total: total, message: message), id: request.id)
+                })
+            return send(Server.execute(request, progress: progress), id: request.id)
         }
     }
 

@@ -111,6 +111,32 @@ final class LocalHTTPServer {
         #expect(hits.contains("'/flaky': 3") && hits.contains("'/throttled': 2"), "\(hits)")
     }
 
+    @Test func retriesAreNoticesOverThePort() throws {
+        let server = try LocalHTTPServer()
+        let work = TemporaryDirectory()
+        var notices: [String] = []
+        let progress = Progress(send: { _, _, _ in }, notice: { stage, done, total, message in
+            notices.append("\(stage) \(done)/\(total) \(message)")
+        })
+        _ = try Fetch.fetch(server.url("/flaky-notice"), to: work("f"), expectedSHA256: nil, policy: Self.fast, progress: progress)
+        #expect(notices == [
+            "retry 1/5 \(server.url("/flaky-notice")) answered HTTP 500",
+            "retry 2/5 \(server.url("/flaky-notice")) answered HTTP 500",
+        ])
+    }
+
+    @Test func anUnresolvableHostIsNotRetried() throws {
+        let work = TemporaryDirectory()
+        var notices = 0
+        let progress = Progress(send: { _, _, _ in }, notice: { _, _, _, _ in notices += 1 })
+        let slow = Fetch.Policy(limits: Self.fast.limits, retries: 4, retryBaseMilliseconds: 2000)
+        let started = Progress.monotonicNanoseconds()
+        #expect { try Fetch.fetch("http://batamanta-test.invalid/x", to: work("x"), expectedSHA256: nil, policy: slow, progress: progress) }
+            throws: { ($0 as? CommandError)?.code == .httpError && ($0 as? CommandError)?.message.contains("batamanta-test.invalid") == true }
+        #expect(notices == 0)
+        #expect(Progress.monotonicNanoseconds() - started < 2_000_000_000)
+    }
+
     @Test func givesUpAfterFourRetries() throws {
         let server = try LocalHTTPServer()
         let work = TemporaryDirectory()

@@ -9,16 +9,16 @@ defmodule Batamanta.ERTS do
 
   The release's `erts-*` directory and every OTP application in its `lib/` (kernel,
   stdlib, compiler, crypto, ...) must come from the provisioned OTP, never from the build
-  machine. Copying them over a staged release would also mean rewriting the `.rel`, the
-  boot script and `start_erl.data` whenever application versions differ. Instead the
-  release is built *on* the provisioned OTP: `Batamanta.Release.build_env/3` puts
-  `<root>/bin` first on the `PATH` of the `mix release` subprocess, so the child `mix`
-  runs on that OTP, and Mix copies erts and the applications from its
-  `:code.root_dir/0` and writes every version into the boot files itself.
+  machine. When the target is the host (same os, arch and libc) the release is built
+  *on* the provisioned OTP: `Batamanta.Release.build_env/3` puts `<root>/bin` first on
+  the `PATH` of the `mix release` subprocess, so the child `mix` runs on that OTP and
+  writes every version into the boot files itself.
 
-  That needs a provisioned OTP that runs on this machine, so it is done when the target
-  is the host (same os, arch and libc). For another target the provisioned OTP cannot
-  run here; building for it is refused until the staged tree can be swapped instead.
+  A runtime for another target cannot run here. The release is then built on this
+  VM's own OTP (`builder/2`) and `Batamanta.RuntimeSwap` swaps the target's native parts
+  into it. That is only sound when both are the very same OTP version, so for another
+  target the source must have exactly the host's version: the boot script, the `.rel`
+  and `start_erl.data` name application versions, which a patch release changes.
 
   ## Version parity
 
@@ -28,13 +28,15 @@ defmodule Batamanta.ERTS do
 
   ## Offline
 
-  With `otp_version: :auto` (or the host's exact version) and the target equal to the
-  host, a source that cannot be reached is not fatal: the host's own runtime is used,
-  with a warning that says so.
+  A cache entry of the wanted version (the host's exact one for `:auto`) is used without
+  asking the source, and the source's version list is kept for an hour
+  (`Batamanta.ERTS.Index`). With `otp_version: :auto` (or the host's exact version) and
+  the target equal to the host, a source that cannot be reached is not fatal: the host's
+  own runtime is used, with a warning that says so.
   """
 
   alias Batamanta.{Config, Native, Target}
-  alias Batamanta.ERTS.{Cache, Progress, Source, Tree}
+  alias Batamanta.ERTS.{Cache, Index, Source, Tree}
 
   defstruct [:root, :erts_version, :otp_version, :source, :url, :warning]
 
@@ -50,16 +52,19 @@ defmodule Batamanta.ERTS do
   @doc """
   Returns the runtime to embed for `target`.
 
-  Options: `:env` (default `System.get_env/0`), `:tmp` (a directory for the version
-  list, default the system's temp dir) and `:quiet` (no progress output).
+  Options: `:env` (default `System.get_env/0`) and `:progress`, a function from a label
+  (what is fetched) to an `on_progress` callback for `Batamanta.Native.request/4`
+  (default: silent).
   """
   @spec provision(Config.t(), Target.t(), Native.t(), keyword()) ::
           {:ok, t()} | {:error, String.t()}
   def provision(%Config{} = config, %Target{} = target, native, opts \\ []) do
     env = Keyword.get_lazy(opts, :env, &System.get_env/0)
+    progress = Keyword.get(opts, :progress, fn _label -> fn _progress -> :ok end end)
     host = host()
 
-    with :ok <- check_parity(config.otp_version, host, "otp_version: (--otp-version)") do
+    with :ok <- check_same_version(config.otp_version, target, host),
+         :ok <- check_parity(config.otp_version, host, "otp_version: (--otp-version)") do
       case Source.resolve(config.erts_source, target.triple, env) do
         :none ->
           unavailable(
@@ -69,61 +74,64 @@ defmodule Batamanta.ERTS do
             "there is no built-in ERTS source for #{target.triple}"
           )
 
-        {:ok, _source} when not target.host? ->
-          foreign(target)
-
         {:ok, source} ->
-          from_source(source, config, target, host, native, Keyword.put(opts, :env, env))
+          from_source(source, config, target, host, native, Cache.root(env), progress)
       end
     end
   end
 
-  defp from_source(source, config, target, host, native, opts) do
-    root = Cache.root(opts[:env])
+  @doc """
+  The runtime that builds the release or escript: the provisioned one when it runs on
+  this machine, else this VM's own, which `provision/4` made sure is the same OTP
+  version.
+  """
+  @spec builder(t(), Target.t()) :: t()
+  def builder(%__MODULE__{} = erts, %Target{host?: true}), do: erts
+  def builder(%__MODULE__{}, %Target{host?: false}), do: host()
+
+  defp from_source(source, config, target, host, native, root, progress) do
     wanted = if config.otp_version == :auto, do: host.otp_version, else: config.otp_version
     entry = Cache.entry(root, target.triple, wanted)
 
     with :miss <- Cache.lookup(entry),
-         {:ok, index} <- fetch_index(source, native, opts) do
-      select_and_install(source, index, config, target, host, native, root, opts)
+         {:ok, index} <- Index.fetch(source, native, root, progress.("the OTP list")) do
+      select_and_install(source, index, config, target, host, native, root, progress)
     else
       {:ok, info} -> {:ok, cached(entry, info, :cache, nil)}
       {:unavailable, why} -> unavailable(config, target, host, why)
     end
   end
 
-  defp fetch_index(source, native, opts) do
-    tmp = Keyword.get_lazy(opts, :tmp, &System.tmp_dir!/0)
-    output = Path.join(tmp, "erts-index-#{System.unique_integer([:positive])}")
-    # The list is small: one retry tells a blip from being offline without a long wait.
-    args = %{url: source.index_url, output: output, sha256: nil, retries: 1}
-
-    try do
-      case Native.request(native, :fetch, args) do
-        {:ok, _} ->
-          {:ok, Source.parse_index(source, File.read!(output))}
-
-        {:error, _code, message} ->
-          {:unavailable, "the OTP list could not be fetched: #{message}"}
-      end
-    after
-      File.rm(output)
-    end
-  end
-
-  defp select_and_install(source, index, config, target, host, native, root, opts) do
-    with {:ok, version, sha256} <-
-           Source.select(source, index, config.otp_version, host.otp_version),
+  defp select_and_install(source, index, config, target, host, native, root, progress) do
+    with {:ok, version, sha256} <- select(source, index, config, target, host),
          :ok <- check_parity(version, host, "the OTP version #{version} from #{source.index_url}") do
       url = Source.tarball_url(source, version)
       entry = Cache.entry(root, target.triple, version)
-      progress = Progress.reporter("OTP-#{version}.tar.gz", Keyword.get(opts, :quiet, false))
-      fill = &download(&1, native, url, sha256, version, entry, progress)
+      on_progress = progress.("OTP-#{version}.tar.gz")
+      fill = &download(&1, native, url, sha256, version, entry, on_progress)
 
-      with {:ok, info, how} <- Cache.install(native, entry, fill, progress),
+      with {:ok, info, how} <- Cache.install(native, entry, fill, on_progress),
            :ok <- check_parity(info.otp_version, host, "the OTP in #{entry}") do
         {:ok, cached(entry, info, if(how == :installed, do: :download, else: :cache), url)}
       end
+    end
+  end
+
+  defp select(source, index, config, %Target{host?: true}, host),
+    do: Source.select(source, index, config.otp_version, host.otp_version)
+
+  defp select(source, index, _config, target, host) do
+    case Source.select(source, index, host.otp_version, host.otp_version) do
+      {:ok, _version, _sha256} = selected ->
+        selected
+
+      {:error, _} ->
+        {:error,
+         "#{source.index_url} has no verifiable OTP #{host.otp_version} for #{target.triple}. " <>
+           "#{Source.available(index)}. A build for another platform swaps that runtime into " <>
+           "a release made by this machine's OTP #{host.otp_version}, so the versions must be " <>
+           "equal: add OTP-#{host.otp_version}.tar.gz to the mirror, or run mix batamanta on a " <>
+           "host whose OTP is one of the listed versions"}
     end
   end
 
@@ -174,6 +182,21 @@ defmodule Batamanta.ERTS do
     }
   end
 
+  defp check_same_version(version, %Target{host?: false} = target, host) do
+    if version in [:auto, host.otp_version] do
+      :ok
+    else
+      {:error,
+       "otp_version: #{inspect(version)} (--otp-version) cannot be built for #{target.triple} " <>
+         "here: a build for another platform swaps the target's runtime into a release made " <>
+         "by this machine's OTP #{host.otp_version} (#{host.root}), so the target's OTP must " <>
+         "be exactly #{host.otp_version}. Use otp_version: :auto, or run mix batamanta on a " <>
+         "host with OTP #{version}"}
+    end
+  end
+
+  defp check_same_version(_version, _target, _host), do: :ok
+
   defp check_parity(:auto, _host, _what), do: :ok
 
   defp check_parity(version, host, what) do
@@ -221,13 +244,6 @@ defmodule Batamanta.ERTS do
        "provisioned for #{target.triple}, and this machine runs OTP #{host.otp_version}. " <>
        "Set erts_source: (--erts-source, BATAMANTA_ERTS_SOURCE) to a mirror that has it, " <>
        "or use otp_version: :auto"}
-  end
-
-  defp foreign(target) do
-    {:error,
-     "target #{target.triple} is not this machine; building for another platform is not " <>
-       "available yet (its runtime cannot run here to build the release). Remove " <>
-       "erts_target/force_os/force_arch/force_libc to build for this machine"}
   end
 
   @doc "The runtime running this VM."

@@ -143,13 +143,29 @@ defmodule Batamanta.Native do
   """
   @spec product_path!(String.t()) :: Path.t()
   def product_path!(name) do
+    case product_path(name) do
+      {:ok, path} ->
+        path
+
+      {:error, candidates} ->
+        Mix.raise(
+          "#{name} is missing (looked at #{Enum.join(candidates, ", ")}); " <>
+            "run `mix compile` in batamanta (needs a Swift 6 toolchain)"
+        )
+    end
+  end
+
+  @doc """
+  The path of a file in `priv/bin/`, or the places looked at.
+  """
+  @spec product_path(String.t()) :: {:ok, Path.t()} | {:error, [Path.t()]}
+  def product_path(name) do
     candidates = Enum.uniq(priv_candidates(name))
 
-    Enum.find(candidates, &File.regular?/1) ||
-      Mix.raise(
-        "#{name} is missing (looked at #{Enum.join(candidates, ", ")}); " <>
-          "run `mix compile` in batamanta (needs a Swift 6 toolchain)"
-      )
+    case Enum.find(candidates, &File.regular?/1) do
+      nil -> {:error, candidates}
+      path -> {:ok, path}
+    end
   end
 
   # Mix links a dependency's priv/ into _build only if it existed when the dependency

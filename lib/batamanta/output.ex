@@ -78,11 +78,38 @@ defmodule Batamanta.Output do
 
   @doc """
   The `on_progress` callback for `Batamanta.Native.request/4`: on a TTY it redraws one
-  line, `label` followed by a bar and byte counts, plus the rate for downloads. It
-  prints nothing in the other modes; the step line that follows says what was done.
+  line, `label` followed by a bar and byte counts, plus the rate for downloads; in plain
+  mode it draws nothing, since the step line that follows says what was done.
+
+  Two events are lines of their own on a TTY and in plain mode, because the build would
+  otherwise seem to hang: a retry (`stage: "retry"`, with the helper's `message`) and
+  waiting for another build that is installing the same runtime (`stage: "lock"`).
+  Quiet mode prints none of it.
   """
   @spec progress(t(), String.t()) :: (map() -> :ok)
-  def progress(%__MODULE__{mode: :tty}, label) do
+  def progress(%__MODULE__{mode: :quiet}, _label), do: fn _progress -> :ok end
+
+  def progress(%__MODULE__{} = out, label) do
+    draw = bar_drawer(out, label)
+
+    fn
+      %{stage: "lock"} -> notice(out, "waiting for another build that is installing #{label}")
+      %{stage: "retry"} = retry -> notice(out, retry_line(retry))
+      progress -> draw.(progress)
+    end
+  end
+
+  @doc false
+  @spec retry_line(map()) :: String.t()
+  def retry_line(%{message: message, done: failed, total: attempts}),
+    do: "#{message}; retrying (attempt #{failed + 1} of #{attempts})"
+
+  defp notice(out, text) do
+    clear_progress(out)
+    Mix.shell().info("  " <> text)
+  end
+
+  defp bar_drawer(%__MODULE__{mode: :tty}, label) do
     started = System.monotonic_time(:millisecond)
     drawn_at = {__MODULE__, make_ref()}
 
@@ -101,7 +128,7 @@ defmodule Batamanta.Output do
     end
   end
 
-  def progress(%__MODULE__{}, _label), do: fn _progress -> :ok end
+  defp bar_drawer(%__MODULE__{}, _label), do: fn _progress -> :ok end
 
   @doc """
   One progress line, without control characters: `label`, a bar and the percentage when

@@ -11,9 +11,11 @@ defmodule Batamanta.Target do
 
   defstruct [:os, :arch, :libc, :triple, :suffix, host?: true]
 
+  @type arch :: :x86_64 | :aarch64
+
   @type t :: %__MODULE__{
           os: :linux | :macos | :windows,
-          arch: :x86_64 | :aarch64,
+          arch: arch(),
           libc: :gnu | :musl | nil,
           triple: String.t(),
           suffix: String.t(),
@@ -90,14 +92,66 @@ defmodule Batamanta.Target do
          "Windows binaries are built for :x86_64 only, but force_arch is #{inspect(arch)}. " <>
            "Valid combination: erts_target: :windows_x86_64"}
 
-      os == :windows and config.execution_mode == :tui ->
+      os == :windows and config.execution_mode in [:tui, :daemon] ->
         {:error,
-         "execution_mode: :tui is not available on Windows. Valid modes there: :cli, :daemon"}
+         "execution_mode: #{inspect(config.execution_mode)} (--mode) needs a Unix target " <>
+           "(terminal raw mode, setsid and signals), so it is not available on Windows. " <>
+           "Valid mode there: :cli"}
 
       true ->
         :ok
     end
   end
+
+  @doc """
+  A warning when the target's libc differs from the host's and nobody asked for it.
+
+  A libc is explicit when `force_libc` names it or `erts_target` is a named target
+  (`ubuntu_*` is glibc, `alpine_*` musl). Anything else that yields a libc different
+  from the host's (`force_os: :linux` on a macOS host falls back to glibc, say) is a
+  default the user may not have noticed, and it decides where the binary runs.
+  """
+  @spec libc_warning(Config.t(), t(), map()) :: String.t() | nil
+  def libc_warning(%Config{} = config, %__MODULE__{os: :linux} = target, host) do
+    if target.libc != host.libc and not explicit_libc?(config) do
+      "target #{target.triple} uses #{libc_name(target.libc)}, but this machine " <>
+        "#{host_libc(host)}, and nothing chose #{libc_name(target.libc)} explicitly (it is " <>
+        "the default for Linux). The binary runs only where #{libc_name(target.libc)} is " <>
+        "installed. Set force_libc: (--force-libc) :gnu or :musl, or an erts_target: such " <>
+        "as :ubuntu_22_04_x86_64 or :alpine_3_19_x86_64, to choose"
+    end
+  end
+
+  def libc_warning(%Config{}, %__MODULE__{}, _host), do: nil
+
+  @doc """
+  A warning when the staged runtime's libc requirement (`Batamanta.LaunchSpec.libc/1`)
+  is not the target's: a mirror that serves a glibc OTP under a musl triple (or the
+  reverse) builds a binary that will not start where it is meant to.
+  """
+  @spec runtime_libc_warning(t(), String.t()) :: String.t() | nil
+  def runtime_libc_warning(%__MODULE__{os: :linux, libc: libc} = target, requirement) do
+    needed = requirement |> String.split() |> hd()
+
+    if needed in ["gnu", "musl"] and needed != to_string(libc) do
+      "the runtime staged for #{target.triple} needs #{requirement}, not " <>
+        "#{libc_name(libc)}: the OTP build it came from is not a #{target.triple} build, and " <>
+        "the binary will not start on a #{libc_name(libc)} system. Check erts_source: " <>
+        "(--erts-source)"
+    end
+  end
+
+  def runtime_libc_warning(%__MODULE__{}, _requirement), do: nil
+
+  defp explicit_libc?(%Config{force_libc: libc}) when libc != nil, do: true
+  defp explicit_libc?(%Config{erts_target: :auto}), do: false
+  defp explicit_libc?(%Config{erts_target: name}), do: elem(Map.fetch!(@named, name), 2) != nil
+
+  defp host_libc(%{libc: nil, os: os}), do: "(#{os}) has no Linux libc"
+  defp host_libc(%{libc: libc}), do: "uses #{libc_name(libc)}"
+
+  defp libc_name(:gnu), do: "glibc"
+  defp libc_name(:musl), do: "musl"
 
   @doc "The triple naming a target everywhere (cache dirs, metadata, ERTS mirrors)."
   def triple(:linux, arch, libc), do: "#{arch}-linux-#{libc}"

@@ -4,7 +4,7 @@ defmodule Batamanta.ERTSTest do
   use ExUnit.Case, async: false
 
   alias Batamanta.{Config, ERTS, Native, Target}
-  alias Batamanta.ERTS.Source
+  alias Batamanta.ERTS.{Cache, Index, Source}
   alias Batamanta.Test.{HTTPServer, OTPFixture}
 
   @moduletag timeout: 180_000
@@ -45,22 +45,20 @@ defmodule Batamanta.ERTSTest do
   setup context do
     prefix = "/t#{System.unique_integer([:positive])}"
     cache = Path.join(context.dir, "cache#{prefix}")
-    tmp = Path.join(context.dir, "tmp#{prefix}")
-    File.mkdir_p!(tmp)
     native = Native.start()
     on_exit(fn -> Native.close(native) end)
-    %{prefix: prefix, cache: cache, tmp: tmp, native: native}
+    %{prefix: prefix, cache: cache, native: native}
   end
 
-  defp mirror(context, versions, tarball_responses \\ nil) do
+  defp mirror(context, versions, tarball_responses \\ nil, triple \\ @triple) do
     sums = Enum.map_join(versions, fn {version, sha} -> "#{sha}  OTP-#{version}.tar.gz\n" end)
 
-    HTTPServer.put(context.server, "#{context.prefix}/#{@triple}/SHA256SUMS", {:body, sums})
+    HTTPServer.put(context.server, index_path(context, triple), {:body, sums})
 
     if tarball_responses do
       HTTPServer.put(
         context.server,
-        tarball_path(context, context.version),
+        tarball_path(context, context.version, triple),
         tarball_responses
       )
     end
@@ -68,28 +66,45 @@ defmodule Batamanta.ERTSTest do
     HTTPServer.url(context.server, context.prefix)
   end
 
-  defp tarball_path(context, version), do: "#{context.prefix}/#{@triple}/OTP-#{version}.tar.gz"
+  defp index_path(context, triple \\ @triple), do: "#{context.prefix}/#{triple}/SHA256SUMS"
 
+  defp tarball_path(context, version, triple \\ @triple),
+    do: "#{context.prefix}/#{triple}/OTP-#{version}.tar.gz"
+
+  # Progress and notices come back to the calling process as messages.
   defp provision(context, opts) do
     config = struct(Config, Keyword.merge([otp_version: :auto], opts))
     target = %Target{os: :linux, arch: :x86_64, libc: :gnu, triple: @triple, host?: true}
     env = %{"XDG_CACHE_HOME" => context.cache, "HOME" => context.dir}
     env = Map.merge(env, Keyword.get(opts, :env, %{}))
+    caller = self()
+    progress = fn label -> &send(caller, {:progress, label, &1}) end
 
     ERTS.provision(config, Keyword.get(opts, :target, target), context.native,
       env: env,
-      tmp: context.tmp,
-      quiet: true
+      progress: progress
     )
   end
 
-  defp entry(context, version),
-    do: Path.join([context.cache, "batamanta/erts", @triple, "OTP-#{version}"])
+  defp entry(context, version, triple \\ @triple),
+    do: Path.join([context.cache, "batamanta/erts", triple, "OTP-#{version}"])
 
+  # A helper's atomic write leaves a temp file next to its output until it commits.
   defp leftovers(context) do
-    Path.wildcard(Path.join([context.cache, "batamanta/erts", @triple, ".tmp-*"]), match_dot: true) ++
-      File.ls!(context.tmp)
+    erts = Path.join(context.cache, "batamanta/erts")
+
+    Path.wildcard(Path.join([erts, "*", ".tmp-*"]), match_dot: true) ++
+      Path.wildcard(Path.join([erts, "indexes", ".*"]), match_dot: true)
   end
+
+  @musl %Target{
+    os: :linux,
+    arch: :x86_64,
+    libc: :musl,
+    triple: "x86_64-linux-musl",
+    suffix: "-x86_64-linux-musl",
+    host?: false
+  }
 
   test "a 200 installs into the cache, installed for its final path; then it is a hit", context do
     base = mirror(context, [{context.version, context.sha}], {:file, context.tarball})
@@ -114,6 +129,8 @@ defmodule Batamanta.ERTSTest do
     {warm, {:ok, again}} = :timer.tc(fn -> provision(context, erts_source: base) end)
     assert again.source == :cache and again.root == root
     assert HTTPServer.hits(context.server, tarball_path(context, context.version)) == 1
+    # The host's exact version was in the cache: the source was not even asked.
+    assert HTTPServer.hits(context.server, index_path(context)) == 1
 
     IO.puts(
       "\n    fixture download+install #{div(cold, 1000)} ms, cache hit #{div(warm, 1000)} ms"
@@ -151,6 +168,104 @@ defmodule Batamanta.ERTSTest do
     base = mirror(context, [{context.version, context.sha}], responses)
     assert {:ok, %ERTS{source: :download}} = provision(context, erts_source: base)
     assert HTTPServer.hits(context.server, tarball_path(context, context.version)) == 3
+
+    # Each retry is a notice over the port, not a line on the helper's stderr.
+    label = "OTP-#{context.version}.tar.gz"
+    url = HTTPServer.url(context.server, tarball_path(context, context.version))
+
+    for attempt <- [1, 2] do
+      assert_received {:progress, ^label, %{stage: "retry", done: ^attempt, total: 5} = retry}
+      assert retry.message == "#{url} answered HTTP 500"
+    end
+  end
+
+  test "an unresolvable host is not retried", context do
+    {micros, result} =
+      :timer.tc(fn -> provision(context, erts_source: "http://batamanta-test.invalid/m") end)
+
+    assert {:ok, %ERTS{source: :host, warning: warning}} = result
+    assert warning =~ "Could not resolve host: batamanta-test.invalid"
+    refute warning =~ "gave up after"
+    refute_received {:progress, _, %{stage: "retry"}}
+    assert micros < 2_000_000
+  end
+
+  describe "the version list" do
+    setup context do
+      {:ok, source} = Source.resolve(mirror(context, [{context.version, context.sha}]), @triple)
+      root = Cache.root(%{"XDG_CACHE_HOME" => context.cache})
+
+      %{
+        source: source,
+        root: root,
+        fetch: fn -> Index.fetch(source, context.native, root, & &1) end
+      }
+    end
+
+    test "is kept for an hour under the ERTS cache, then fetched again", context do
+      expected = %{context.version => context.sha}
+      assert context.fetch.() == {:ok, expected}
+      assert context.fetch.() == {:ok, expected}
+      assert HTTPServer.hits(context.server, index_path(context)) == 1
+
+      assert Path.dirname(Index.path(context.root, context.source)) ==
+               Path.join(context.root, "indexes")
+
+      File.touch!(Index.path(context.root, context.source), System.os_time(:second) - 3600)
+      assert context.fetch.() == {:ok, expected}
+      assert HTTPServer.hits(context.server, index_path(context)) == 2
+      assert leftovers(context) == []
+    end
+
+    test "a failed fetch or a list without versions is not kept", context do
+      HTTPServer.put(context.server, index_path(context), [{:status, 404}])
+      assert {:unavailable, message} = context.fetch.()
+      assert message =~ "HTTP 404"
+      refute File.exists?(Index.path(context.root, context.source))
+
+      HTTPServer.put(context.server, index_path(context), [{:body, "<html>log in</html>"}])
+      assert context.fetch.() == {:ok, %{}}
+      refute File.exists?(Index.path(context.root, context.source))
+    end
+  end
+
+  describe "another target" do
+    test "gets exactly the host's version from the mirror, into its own cache dir", context do
+      base =
+        mirror(context, [{context.version, context.sha}], {:file, context.tarball}, @musl.triple)
+
+      assert {:ok, erts} = provision(context, erts_source: base, target: @musl)
+      assert erts.root == entry(context, context.version, @musl.triple)
+      assert erts.otp_version == context.version
+      assert ERTS.builder(erts, @musl) == ERTS.host()
+      assert {:ok, %ERTS{source: :cache}} = provision(context, erts_source: base, target: @musl)
+    end
+
+    test "another OTP version is refused before any fetch", context do
+      base = mirror(context, [{"25.0.1", context.sha}], nil, @musl.triple)
+
+      assert {:error, message} =
+               provision(context, erts_source: base, target: @musl, otp_version: "25.0.1")
+
+      assert message =~ "must be exactly #{context.version}"
+      assert HTTPServer.hits(context.server, index_path(context, @musl.triple)) == 0
+    end
+
+    test "a mirror without the host's exact version is refused, listing its versions",
+         context do
+      base = mirror(context, [{"25.0.1", context.sha}], nil, @musl.triple)
+      assert {:error, message} = provision(context, erts_source: base, target: @musl)
+      assert message =~ "has no verifiable OTP #{context.version} for x86_64-linux-musl"
+      assert message =~ "Available: 25.0.1"
+      assert message =~ "on a host whose OTP is one of the listed versions"
+    end
+
+    test "an unreachable source is an error, not the host's runtime", context do
+      assert {:error, message} =
+               provision(context, erts_source: "http://127.0.0.1:1/x", target: @musl)
+
+      assert message =~ "target x86_64-linux-musl is not this machine"
+    end
   end
 
   test "404 names the URL and the versions available", context do
@@ -260,7 +375,7 @@ defmodule Batamanta.ERTSTest do
     config = %Batamanta.Config{erts_source: #{inspect(base)}, otp_version: :auto}
     target = %Batamanta.Target{os: :linux, arch: :x86_64, libc: :gnu, triple: #{inspect(@triple)}, host?: true}
     env = %{"XDG_CACHE_HOME" => #{inspect(context.cache)}, "HOME" => #{inspect(context.dir)}}
-    Batamanta.ERTS.provision(config, target, Batamanta.Native.start(), env: env, tmp: #{inspect(context.tmp)}, quiet: true)
+    Batamanta.ERTS.provision(config, target, Batamanta.Native.start(), env: env)
     """
   end
 
@@ -314,15 +429,7 @@ defmodule Batamanta.ERTSTest do
     end
 
     test "a target other than the host with no source is an error", context do
-      musl = %Target{
-        os: :linux,
-        arch: :x86_64,
-        libc: :musl,
-        triple: "x86_64-linux-musl",
-        host?: false
-      }
-
-      assert {:error, message} = provision(context, target: musl)
+      assert {:error, message} = provision(context, target: @musl)
       assert message =~ "no built-in ERTS source for x86_64-linux-musl"
       assert message =~ "erts_source"
     end

@@ -77,6 +77,27 @@ defmodule Batamanta.OutputTest do
                :ok
     end
 
+    test "retries and lock waits are lines of their own, except in quiet mode" do
+      retry = %{stage: "retry", done: 1, total: 2, message: "http://m/x answered HTTP 500"}
+
+      for mode <- [:plain, :tty] do
+        on_progress = Output.progress(%Output{mode: mode}, "OTP-25.2.3.tar.gz")
+        on_progress.(retry)
+        on_progress.(%{stage: "lock", done: 0, total: 0})
+
+        assert_received {:mix_shell, :info,
+                         ["  http://m/x answered HTTP 500; retrying (attempt 2 of 2)"]}
+
+        assert_received {:mix_shell, :info, [lock]}
+        assert lock == "  waiting for another build that is installing OTP-25.2.3.tar.gz"
+      end
+
+      quiet = Output.progress(%Output{mode: :quiet}, "x")
+      quiet.(retry)
+      quiet.(%{stage: "lock", done: 0, total: 0})
+      refute_received {:mix_shell, _, _}
+    end
+
     test "the summary has every fact and the compression ratio" do
       Output.summary(%Output{mode: :plain}, facts())
       assert_received {:mix_shell, :info, [summary]}

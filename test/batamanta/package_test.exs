@@ -41,11 +41,19 @@ defmodule Batamanta.PackageTest do
 
   test "every directory Package.swift names is shipped" do
     manifest = File.read!(Path.join(@root, "Package.swift"))
-    paths = Regex.scan(~r/path: "([^"]+)"/, manifest, capture: :all_but_first)
+    paths = Regex.scan(~r/path: "([^"\\]+)"/, manifest, capture: :all_but_first)
+    dispensers = Regex.scan(~r/dispenser\("([^"]+)"\)/, manifest, capture: :all_but_first)
     tests = Regex.scan(~r/testTarget\(name: "([^"]+)"/, manifest, capture: :all_but_first)
     shipped = expanded()
 
-    for dir <- List.flatten(paths) ++ Enum.map(List.flatten(tests), &"Tests/#{&1}") do
+    dirs =
+      List.flatten(paths) ++
+        Enum.map(List.flatten(dispensers), &"Sources/#{&1}") ++
+        Enum.map(List.flatten(tests), &"Tests/#{&1}")
+
+    assert Enum.any?(dirs, &String.starts_with?(&1, "Sources/DispenserTUI"))
+
+    for dir <- dirs do
       assert Enum.any?(shipped, &String.starts_with?(&1, dir <> "/")), "#{dir} is not shipped"
     end
   end

@@ -56,5 +56,53 @@ defmodule Batamanta.TargetTest do
 
     assert {:error, message} = resolve(erts_target: :windows_x86_64, execution_mode: :tui)
     assert message =~ ":tui"
+
+    assert {:error, message} = resolve(erts_target: :windows_x86_64, execution_mode: :daemon)
+    assert message =~ "execution_mode: :daemon"
+    assert message =~ "Unix"
+  end
+
+  describe "libc_warning/3" do
+    @macos %{os: :macos, arch: :aarch64, libc: nil}
+
+    defp warning(opts, host) do
+      config = struct(Config, opts)
+      {:ok, target} = Target.resolve(config, host)
+      Target.libc_warning(config, target, host)
+    end
+
+    test "a libc nobody chose that differs from the host's is warned about" do
+      message = warning([force_os: :linux], @macos)
+      assert message =~ "target aarch64-linux-gnu uses glibc"
+      assert message =~ "(macos) has no Linux libc"
+      assert message =~ "force_libc"
+
+      # A named target without a libc, turned into Linux: the libc is still a default.
+      assert warning([erts_target: :macos_12_x86_64, force_os: :linux], @macos) =~ "glibc"
+    end
+
+    test "force_libc and a named target that fixes the libc are explicit" do
+      assert warning([force_os: :linux, force_libc: :gnu], @macos) == nil
+      assert warning([erts_target: :ubuntu_22_04_arm64], @macos) == nil
+      assert warning([erts_target: :alpine_3_19_x86_64], @host) == nil
+      assert warning([force_libc: :musl], @host) == nil
+    end
+
+    test "no warning when the libc matches the host's or the target has none" do
+      assert warning([], @host) == nil
+      assert warning([force_arch: :aarch64], @host) == nil
+      assert warning([erts_target: :ubuntu_22_04_x86_64], @host) == nil
+      assert warning([erts_target: :macos_12_arm64], @host) == nil
+    end
+  end
+
+  test "runtime_libc_warning/2 flags a runtime of the other libc" do
+    {:ok, musl} = resolve(erts_target: :alpine_3_19_x86_64)
+    {:ok, gnu} = resolve([])
+    assert Target.runtime_libc_warning(musl, "gnu 2.34") =~ "needs gnu 2.34, not musl"
+    assert Target.runtime_libc_warning(gnu, "musl") =~ "not glibc"
+    assert Target.runtime_libc_warning(musl, "musl") == nil
+    assert Target.runtime_libc_warning(gnu, "gnu 2.34") == nil
+    assert Target.runtime_libc_warning(musl, "none") == nil
   end
 end

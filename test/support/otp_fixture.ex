@@ -117,7 +117,7 @@ defmodule Batamanta.Test.OTPFixture do
     ln -sf ../erts-#{erts_version}/bin/epmd epmd
     echo "#{erts_version} #{major}" > "$ERL_ROOT/releases/start_erl.data"
     sed -e "s;%ERL_ROOT%;$TARGET_ERL_ROOT;" "$ERL_ROOT/releases/RELEASES.src" > "$ERL_ROOT/releases/RELEASES"
-    cp -p ../releases/#{major}/start_*.boot .
+    cp -p ../releases/#{major}/start_*.boot ../releases/#{major}/no_dot_erlang.boot .
     cp -p start_clean.boot start.boot
     """
   end

@@ -89,8 +89,28 @@ defmodule Mix.Tasks.Batamanta do
   option and lists the valid ones.
 
   This version builds `format: :release` and `format: :escript` with
-  `execution_mode: :cli` for the host's target. The other values are validated already, and a build that needs them stops
-  with a message saying so.
+  `execution_mode: :cli` or `:tui` (a terminal UI: the binary keeps the terminal in raw
+  mode while the app runs and restores it, see the README). The other values are
+  validated already, and a build that needs them stops with a message saying so.
+
+  ## Building for another target
+
+  The dispenser is Linux-only, so macOS and Windows targets are refused. A Linux target
+  other than this machine is built by making the release (or escript) on this machine's
+  OTP and swapping in the target's runtime: its `erts-<vsn>/bin` and the `priv/` of each
+  OTP application (BEAM files are portable). That needs:
+
+    * the target's OTP, of exactly this machine's OTP version, from `erts_source` (Hex
+      has glibc builds only, so a musl target needs a mirror);
+    * no native code in the project's own dependencies;
+    * a dispenser for the target's arch: the one `mix compile` builds is fully static
+      and serves glibc and musl targets of this machine's arch; for another arch, drop
+      one built there into `priv/bin/batamanta-dispenser-<triple>` (`-tui-<triple>`,
+      `-daemon-<triple>` for those modes).
+
+  The binary's `libc` requirement is read from the swapped-in files. A target whose libc
+  differs from this machine's without `force_libc`/`erts_target` naming it gets a
+  warning.
 
   ## Output
 
@@ -133,6 +153,7 @@ defmodule Mix.Tasks.Batamanta do
     Banner,
     BootScript,
     Config,
+    Dispenser,
     ERTS,
     Escript,
     LaunchSpec,
@@ -140,6 +161,7 @@ defmodule Mix.Tasks.Batamanta do
     Native,
     Output,
     Release,
+    RuntimeSwap,
     SizeEstimate,
     Target
   }
@@ -157,15 +179,16 @@ defmodule Mix.Tasks.Batamanta do
 
     try do
       File.mkdir_p!(tmp)
-      target = Output.step(out, fn -> resolve_target(config, native) end)
-      erts = Output.step(out, fn -> provision_erts(config, target, native, tmp) end)
-      release = stage(config, project, native, erts, tmp, out)
-      libc = Output.step(out, fn -> libc_requirement(native, release) end)
+      {host, target} = Output.step(out, fn -> resolve_target(config, native) end)
+      dispenser = Output.step(out, fn -> pick_dispenser(config, target, host) end)
+      erts = Output.step(out, fn -> provision_erts(config, target, native, out) end)
+      release = stage(config, project, native, erts, target, tmp, out)
+      libc = Output.step(out, fn -> libc_requirement(native, release, target) end)
       metadata = Output.step(out, fn -> launch_spec(config, release, target, erts, libc) end)
-      Output.step(out, fn -> estimate_size(config, release) end)
+      Output.step(out, fn -> estimate_size(config, release, dispenser) end)
       payload = Output.step(out, fn -> pack(config, native, release, tmp, out) end)
       output = output_path(config, release, target)
-      binary = Output.step(out, fn -> assemble(native, payload, metadata, output) end)
+      binary = Output.step(out, fn -> assemble(native, dispenser, payload, metadata, output) end)
 
       Output.summary(out, %{
         output: output,
@@ -193,14 +216,22 @@ defmodule Mix.Tasks.Batamanta do
   defp resolve_target(config, native) do
     host = native!(Target.host(native), "detecting the host (:host_info)")
     target = ok!(Target.resolve(config, host))
-    {target, "resolved target #{target.triple}#{host_note(host)}"}
+    warning = Target.libc_warning(config, target, host)
+    if warning, do: Mix.shell().error("warning: " <> warning)
+    {{host, target}, "resolved target #{target.triple}#{host_note(host)}"}
   end
 
   defp host_note(%{note: note}) when is_binary(note), do: " (#{note})"
   defp host_note(_host), do: ""
 
-  defp provision_erts(config, target, native, tmp) do
-    erts = ok!(ERTS.provision(config, target, native, tmp: tmp, quiet: config.quiet))
+  defp pick_dispenser(config, target, host) do
+    dispenser = ok!(Dispenser.for_target(config.execution_mode, target, host.arch))
+    {dispenser, "using the dispenser #{Path.relative_to_cwd(dispenser)}"}
+  end
+
+  defp provision_erts(config, target, native, out) do
+    progress = &Output.progress(out, &1)
+    erts = ok!(ERTS.provision(config, target, native, progress: progress))
     if erts.warning, do: Mix.shell().error("warning: " <> erts.warning)
 
     {erts,
@@ -208,16 +239,23 @@ defmodule Mix.Tasks.Batamanta do
   end
 
   # The format's own steps. Each gives a tree to pack at `.path`, described by `.name`,
-  # `.version` and `.erts_version`.
-  defp stage(%Config{format: :escript} = config, _project, native, erts, tmp, out) do
-    escript = Output.step(out, fn -> build_escript(config, native, erts, tmp) end)
+  # `.version` and `.erts_version`. The project is built on `builder`, which is `erts`
+  # unless that is another platform's.
+  defp stage(%Config{format: :escript} = config, _project, native, erts, target, tmp, out) do
+    builder = ERTS.builder(erts, target)
+    escript = Output.step(out, fn -> build_escript(config, native, builder, tmp) end)
     tree = Output.step(out, fn -> resolve_app_tree(config, escript, erts) end)
     runtime = Output.step(out, fn -> stage_minimal_erts(erts, tree, tmp) end)
     Output.step(out, fn -> stage_escript(config, escript, tree, runtime) end)
   end
 
-  defp stage(config, project, native, erts, tmp, out) do
-    release = Output.step(out, fn -> build_release(config, project, native, erts, tmp) end)
+  defp stage(config, project, native, erts, target, tmp, out) do
+    builder = ERTS.builder(erts, target)
+    release = Output.step(out, fn -> build_release(config, project, native, builder, tmp) end)
+
+    unless target.host?,
+      do: Output.step(out, fn -> swap_runtime(release, erts, target, builder) end)
+
     Output.step(out, fn -> prune_release(release) end)
     Output.step(out, fn -> write_boot_script(release) end)
     release
@@ -260,10 +298,12 @@ defmodule Mix.Tasks.Batamanta do
     {staged, "wrote #{staged.script} (#{length(escript.files)} files#{dropped_note})"}
   end
 
-  defp estimate_size(config, tree) do
-    dispenser = File.stat!(Native.product_path!("batamanta-dispenser")).size
+  defp estimate_size(config, tree, dispenser) do
     uncompressed = Release.disk_size(tree.path)
-    estimate = SizeEstimate.estimate_size(uncompressed, config.compression, dispenser)
+
+    estimate =
+      SizeEstimate.estimate_size(uncompressed, config.compression, File.stat!(dispenser).size)
+
     {:ok, "estimated size: about #{Output.bytes(estimate)} at zstd #{config.compression}"}
   end
 
@@ -272,6 +312,14 @@ defmodule Mix.Tasks.Batamanta do
     env = native!(Release.build_env(native, erts, System.get_env()), "sanitizing the environment")
     release = ok!(Release.build(config, name, env, tmp))
     {release, "built release #{release.name} #{release.version} (MIX_ENV=prod)"}
+  end
+
+  defp swap_runtime(release, erts, target, builder) do
+    apps = ok!(RuntimeSwap.swap(release, erts, target, builder.root))
+
+    {:ok,
+     "swapped in the #{target.triple} runtime from #{erts.root}: erts-#{erts.erts_version} " <>
+       "and the priv/ of #{length(apps)} OTP applications"}
   end
 
   defp prune_release(release) do
@@ -284,7 +332,7 @@ defmodule Mix.Tasks.Batamanta do
     {:ok, "wrote releases/#{release.version}/batamanta.boot"}
   end
 
-  defp libc_requirement(native, release) do
+  defp libc_requirement(native, release, target) do
     files = Release.elf_files(release)
 
     result =
@@ -294,6 +342,8 @@ defmodule Mix.Tasks.Batamanta do
       )
 
     libc = LaunchSpec.libc(result)
+    warning = Target.runtime_libc_warning(target, libc)
+    if warning, do: Mix.shell().error("warning: " <> warning)
     {libc, "checked #{length(files)} ELF files: needs libc #{libc}"}
   end
 
@@ -331,11 +381,11 @@ defmodule Mix.Tasks.Batamanta do
     end
   end
 
-  defp assemble(native, payload, metadata, output) do
+  defp assemble(native, dispenser, payload, metadata, output) do
     File.mkdir_p!(Path.dirname(output))
 
     args = %{
-      dispenser: Native.product_path!("batamanta-dispenser"),
+      dispenser: dispenser,
       payload: payload.path,
       output: output,
       metadata: metadata,

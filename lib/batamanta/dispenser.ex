@@ -1,0 +1,81 @@
+defmodule Batamanta.Dispenser do
+  @moduledoc """
+  Picks the dispenser, the launcher at the head of every binary, for a target.
+
+  `mix compile` builds one dispenser per execution mode (`batamanta-dispenser` for
+  `:cli`, `batamanta-dispenser-tui`, `batamanta-dispenser-daemon`) for the machine it
+  runs on, linked fully static, so each runs on glibc and musl systems alike: they serve
+  both Linux triples of this machine's arch. A Linux target of another arch needs one
+  built on (or for) that arch, dropped in as `priv/bin/<product>-<triple>`, for example
+  `batamanta-dispenser-aarch64-linux-gnu`; Swift's
+  Embedded stdlib ships no `aarch64-unknown-linux-gnu` variant to cross-compile one
+  here. macOS and Windows have none: the dispenser is Linux-only.
+  """
+
+  alias Batamanta.{Native, Target}
+
+  @elf_machine %{x86_64: 62, aarch64: 183}
+
+  @doc """
+  The dispenser for `mode` (`:cli`, `:tui`, `:daemon`: each has its own product) and
+  `target`, on a host of arch `host_arch`.
+  """
+  @spec for_target(:cli | :tui | :daemon, Target.t(), Target.arch()) ::
+          {:ok, Path.t()} | {:error, String.t()}
+  def for_target(mode, %Target{os: :linux, arch: arch}, arch) do
+    product = product(mode)
+    built(product, Native.product_path(product))
+  end
+
+  def for_target(mode, %Target{os: :linux} = target, host_arch) do
+    product = product(mode)
+
+    case Native.product_path("#{product}-#{target.triple}") do
+      {:ok, path} -> check_machine(path, product, target.arch)
+      {:error, tried} -> {:error, missing(product, target, host_arch, tried)}
+    end
+  end
+
+  def for_target(_mode, %Target{} = target, _host_arch) do
+    {:error,
+     "target #{target.triple} (erts_target: / force_os:) cannot be built: the dispenser " <>
+       "that starts every binary is Linux-only, so there is no #{target.os} binary to make. " <>
+       "Choose a Linux target (:ubuntu_22_04_x86_64, :alpine_3_19_x86_64, ...) or remove " <>
+       "erts_target/force_os to build for this machine"}
+  end
+
+  defp product(:cli), do: "batamanta-dispenser"
+  defp product(mode), do: "batamanta-dispenser-#{mode}"
+
+  defp built(_product, {:ok, path}), do: {:ok, path}
+
+  defp built(product, {:error, tried}) do
+    {:error,
+     "#{product} is missing (looked at #{Enum.join(tried, ", ")}); run `mix compile` in " <>
+       "batamanta (needs a Swift 6 toolchain)"}
+  end
+
+  defp missing(product, target, host_arch, tried) do
+    "target #{target.triple} needs a dispenser built for #{target.arch}, and this machine " <>
+      "(#{host_arch}) builds one for #{host_arch} only: no #{target.arch} Swift toolchain " <>
+      "pieces (Embedded stdlib, static libc and libzstd) are available here. Build " <>
+      "#{product} on a #{target.arch} Linux machine (`swift build -c release --product " <>
+      "#{product}` in batamanta) and copy it to #{List.last(tried)}, or run mix batamanta " <>
+      "on a #{target.arch} machine. Looked at: #{Enum.join(tried, ", ")}"
+  end
+
+  # A dispenser dropped in by hand is the one file of the binary nobody else checks.
+  defp check_machine(path, product, arch) do
+    expected = Map.fetch!(@elf_machine, arch)
+
+    case File.open(path, [:read, :binary], &IO.binread(&1, 20)) do
+      {:ok, <<0x7F, "ELF", 2, 1, _::binary-size(12), ^expected::little-16>>} ->
+        {:ok, path}
+
+      _ ->
+        {:error,
+         "#{path} is not a 64-bit little-endian #{arch} ELF executable; replace it with a " <>
+           "#{product} built for #{arch} Linux"}
+    end
+  end
+end
