@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The dispenser is what ends up inside every user's binary: Embedded Swift, linked fully
-// static (glibc + libzstd's decoder), so it needs no Swift runtime and runs on glibc and
+// static (musl + libzstd's decoder), so it needs no Swift runtime and runs on glibc and
 // musl hosts alike, and can print a readable preflight error where a dynamic loader would
 // fail cryptically. Each mode has its own dispenser so none carries code it never runs;
 // all of them compile the shared core and BatamantaFormat themselves (Sources/Dispenser/Core
@@ -12,17 +12,34 @@ let embedded: [SwiftSetting] = [
     .unsafeFlags(["-wmo", "-Osize"]),
 ]
 
+// The dispensers link musl (Debian's musl-dev) rather than glibc: a static glibc is about
+// 680 KB however little of it is called (its startup alone pulls in stdio, locales and
+// iconv), static musl under 30 KB. Their C code must then see musl's headers too, since
+// struct layouts differ: CLibc is compiled with musl's headers alone, while the dispensers'
+// Swift keeps the system directories after musl's, for <zstd.h>.
+#if arch(x86_64)
+let musl = "x86_64-linux-musl"
+#else
+let musl = "aarch64-linux-musl"
+#endif
+let muslHeaders = ["-isystem", "/usr/include/\(musl)"]
+
 func dispenser(_ name: String) -> Target {
     .executableTarget(
         name: name,
         dependencies: ["CLibc", "CZstd"],
         path: "Sources/\(name)",
-        swiftSettings: embedded,
+        swiftSettings: embedded + [.unsafeFlags(muslHeaders.flatMap { ["-Xcc", $0] })],
         // Embedded Swift ignores module maps' link directives; Dictionary needs ceil().
+        // -B makes clang take musl's crt1.o/crti.o/crtn.o, and -L, searched before the
+        // system directories, makes -lc and -lm musl's; libzstd.a needs nothing from glibc.
         linkerSettings: [
             .linkedLibrary("zstd"),
             .linkedLibrary("m"),
-            .unsafeFlags(["-Xclang-linker", "-static", "-Xlinker", "--gc-sections"]),
+            .unsafeFlags([
+                "-Xclang-linker", "-static", "-Xlinker", "--gc-sections",
+                "-Xclang-linker", "-B/usr/lib/\(musl)", "-L/usr/lib/\(musl)",
+            ]),
         ]
     )
 }
@@ -39,7 +56,7 @@ let package = Package(
         .systemLibrary(name: "CErlInterface", path: "Sources/CErlInterface"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
-        .target(name: "CLibc", path: "Sources/CLibc"),
+        .target(name: "CLibc", path: "Sources/CLibc", cSettings: [.unsafeFlags(["-nostdlibinc"] + muslHeaders)]),
 
         .target(name: "BatamantaFormat", path: "Sources/BatamantaFormat"),
         .target(

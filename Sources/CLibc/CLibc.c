@@ -6,12 +6,17 @@ extern char **environ;
 static int saved_argc;
 static char **saved_argv;
 
-// glibc calls ELF constructors with (argc, argv, envp), also in static binaries, and
-// Embedded Swift has no CommandLine.
-__attribute__((constructor)) static void capture_arguments(int argc, char **argv, char **envp) {
-    (void)envp;
-    saved_argc = argc;
-    saved_argv = argv;
+// Embedded Swift has no CommandLine, and musl (unlike glibc) calls ELF constructors
+// without (argc, argv, envp). Before main, environ is still the vector the kernel built:
+// the System V ABI puts argc, then argv and its NULL, right below it. Only argc's slot
+// holds a value that small, since every argv slot above it holds a string's address.
+// It runs before other constructors, any of which could setenv() and move environ.
+__attribute__((constructor(101))) static void capture_arguments(void) {
+    char **argv_end = environ - 1;
+    long argc = 0;
+    while ((long)argv_end[-argc - 1] != argc) argc++;
+    saved_argc = (int)argc;
+    saved_argv = argv_end - argc;
 }
 
 int batamanta_argc(void) { return saved_argc; }

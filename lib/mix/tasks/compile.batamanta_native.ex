@@ -124,8 +124,24 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
 
         Mix.raise(
           "`swift #{Enum.join(args, " ")}` in #{@root} failed with exit status #{status} " <>
-            "while building #{product} (its output is above)"
+            "while building #{product} (its output is above)" <> hint(output)
         )
+    end
+  end
+
+  # The system packages a fresh machine most often lacks, recognized by what the
+  # compiler says when their headers are missing.
+  @doc false
+  def hint(output) do
+    cond do
+      output =~ ~r/'(dirent|stdio|unistd)\.h' file not found/ ->
+        ". The dispensers link musl statically: install musl-dev (apt-get install musl-dev)"
+
+      output =~ ~r/'(ei|zstd|curl\/curl)\.h' file not found/ ->
+        ". Install the build headers: apt-get install erlang-dev libzstd-dev libcurl4-openssl-dev"
+
+      true ->
+        ""
     end
   end
 
