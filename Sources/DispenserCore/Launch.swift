@@ -8,8 +8,9 @@ struct Launch {
     var executable: [UInt8]
     var cache: CacheDirectory
 
-    /// Only returns on failure.
-    func exec() -> Failure {
+    /// Only returns on failure. `userArguments` follow the metadata's; by default the
+    /// dispenser's own, which the daemon replaces because its first one is a command.
+    func exec(userArguments: [[UInt8]] = Array(Environment.arguments.dropFirst())) -> Failure {
         var config: [UInt8] = []
         if let runtimeConfig = metadata.first(bytes("runtime_config")) {
             switch copyRuntimeConfig(runtimeConfig) {
@@ -23,7 +24,7 @@ struct Launch {
             arguments.append(contentsOf: metadata.all(bytes("tty_arg")).map { expand($0, config: config) })
         }
         arguments.append(contentsOf: metadata.all(bytes("arg")).map { expand($0, config: config) })
-        arguments.append(contentsOf: Environment.arguments.dropFirst())
+        arguments.append(contentsOf: userArguments)
 
         var path = program
         if let script = metadata.first(bytes("env_script")) {

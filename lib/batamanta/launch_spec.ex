@@ -18,7 +18,10 @@ defmodule Batamanta.LaunchSpec do
   """
   @spec build(Config.t(), Release.t(), Target.t(), ERTS.t(), String.t()) ::
           {:ok, [record]} | {:error, String.t()}
-  def build(%Config{format: :release, execution_mode: :cli} = config, release, target, erts, libc) do
+  # :tui starts the VM exactly as :cli does; only its dispenser differs (raw mode).
+  # :daemon adds a node name and the ready signal (see daemon_args/2).
+  def build(%Config{format: :release, execution_mode: mode} = config, release, target, erts, libc)
+      when mode in [:cli, :tui, :daemon] do
     vsn_dir = "releases/#{release.version}"
     runtime_config? = runtime_config?(Path.join([release.path, vsn_dir, "sys.config"]))
     config_path = if runtime_config?, do: "${CONFIG}", else: "${ROOT}/#{vsn_dir}/sys"
@@ -29,8 +32,12 @@ defmodule Batamanta.LaunchSpec do
         env(config, release) ++
         sys_config_env(runtime_config?, config_path) ++
         env_defaults(release, vsn_dir, code_loading(config)) ++
+        distribution_env(config, release) ++
         Enum.map(["-elixir", "ansi_enabled", "true"], &{"tty_arg", &1}) ++
-        Enum.map(args(vsn_dir, config_path, code_loading(config)), &{"arg", &1}) ++
+        Enum.map(
+          args(vsn_dir, config_path, code_loading(config), daemon_args(config, release)),
+          &{"arg", &1}
+        ) ++
         if(runtime_config?, do: [{"runtime_config", "#{vsn_dir}/sys"}], else: []) ++
         if(custom_env_script?(Path.join([release.path, vsn_dir, "env.sh"])),
           do: [{"env_script", "#{vsn_dir}/env.sh"}],
@@ -44,7 +51,8 @@ defmodule Batamanta.LaunchSpec do
   # -noshell`, the script's `%%!` arguments, `-run escript start -extra SCRIPT`), with
   # the boot file given by absolute path so a file in the working directory cannot
   # shadow it.
-  def build(%Config{format: :escript, execution_mode: :cli} = config, staged, target, erts, libc) do
+  def build(%Config{format: :escript, execution_mode: mode} = config, staged, target, erts, libc)
+      when mode in [:cli, :tui] do
     bin = "${ROOT}/erts-#{staged.erts_version}/bin"
 
     records =
@@ -75,11 +83,14 @@ defmodule Batamanta.LaunchSpec do
   @spec supported(Config.t()) :: :ok | {:error, String.t()}
   def supported(%Config{format: :release, execution_mode: :cli}), do: :ok
   def supported(%Config{format: :escript, execution_mode: :cli}), do: :ok
+  def supported(%Config{format: :release, execution_mode: :daemon}), do: :ok
+  def supported(%Config{format: :release, execution_mode: :tui}), do: :ok
+  def supported(%Config{format: :escript, execution_mode: :tui}), do: :ok
 
   def supported(%Config{format: format, execution_mode: mode}) do
     {:error,
      "format #{inspect(format)} with execution_mode #{inspect(mode)} cannot be built yet; " <>
-       "this version of batamanta builds format: :release or :escript with execution_mode: :cli"}
+       "this version of batamanta builds format: :release or :escript with execution_mode: :cli or :tui"}
   end
 
   defp describe(config, release, target, erts, libc) do
@@ -139,13 +150,40 @@ defmodule Batamanta.LaunchSpec do
     |> Enum.map(fn {name, value} -> {"env_default", "#{name}=#{value}"} end)
   end
 
-  defp args(vsn_dir, config_path, code_loading) do
+  defp args(vsn_dir, config_path, code_loading, mode_args) do
     ["-noshell", "-mode", code_loading, "-config", config_path] ++
       ["-boot", "${ROOT}/#{vsn_dir}/batamanta"] ++
       ["-boot_var", "RELEASE_LIB", "${ROOT}/lib"] ++
       ["-args_file", "${ROOT}/#{vsn_dir}/vm.args"] ++
+      mode_args ++
       ~w(-extra --no-halt --)
   end
+
+  # The daemon is a named node so the release's own `remote` and `rpc` reach it; they
+  # find it through RELEASE_NODE, which therefore is fixed rather than a default.
+  defp distribution_env(%Config{execution_mode: :daemon}, release) do
+    [{"env", "RELEASE_DISTRIBUTION=sname"}, {"env", "RELEASE_NODE=#{release.name}"}]
+  end
+
+  defp distribution_env(%Config{}, _release), do: []
+
+  # No cookie on the command line, where every local user can read it: the node boots
+  # with the user's own ~/.erlang.cookie (Erlang's default, owner-only), and once boot
+  # has finished this `-eval` switches to the per-user cookie the dispenser passes in
+  # RELEASE_COOKIE, drops it from the app's environment, and writes the ready file the
+  # dispenser waits for with the OS pid, so a file left by an earlier run never counts.
+  @daemon_ready """
+  case os:getenv("RELEASE_COOKIE") of false -> ok; Cookie -> \
+  erlang:set_cookie(node(), list_to_atom(Cookie)), os:unsetenv("RELEASE_COOKIE") end, \
+  case os:getenv("BATAMANTA_READY_FILE") of false -> ok; Ready -> \
+  os:unsetenv("BATAMANTA_READY_FILE"), ok = file:write_file(Ready, os:getpid()) end.\
+  """
+
+  defp daemon_args(%Config{execution_mode: :daemon}, release) do
+    ["-sname", release.name, "-eval", @daemon_ready]
+  end
+
+  defp daemon_args(%Config{}, _release), do: []
 
   @doc "Whether the release's sys.config asks for runtime configuration."
   @spec runtime_config?(Path.t()) :: boolean()

@@ -176,17 +176,39 @@ defmodule Batamanta.ReleaseTest do
     assert {"env_default", "RELEASE_SYS_CONFIG=${ROOT}/releases/1.2.3/sys"} in records
   end
 
-  test "modes and formats not built yet are refused clearly", %{config: config, release: release} do
+  test "the :tui launch spec is the :cli one with mode tui", %{config: config, release: release} do
+    build =
+      &LaunchSpec.build(%{config | execution_mode: &1}, release, %Target{}, ERTS.host(), "none")
+
+    assert {:ok, cli} = build.(:cli)
+    assert {:ok, tui} = build.(:tui)
+    assert List.keyreplace(cli, "mode", 0, {"mode", "tui"}) == tui
+  end
+
+  test "modes and formats not built yet are refused clearly", %{config: config} do
     assert {:error, message} =
+             LaunchSpec.supported(%{config | format: :escript, execution_mode: :daemon})
+
+    assert message =~ ":daemon"
+  end
+
+  test "a daemon is a named node that signals when its boot finished", context do
+    assert {:ok, records} =
              LaunchSpec.build(
-               %{config | execution_mode: :daemon},
-               release,
+               %{context.config | execution_mode: :daemon},
+               context.release,
                %Target{},
                ERTS.host(),
                "none"
              )
 
-    assert message =~ ":daemon"
+    args = for {"arg", arg} <- records, do: arg
+    assert ["-mode", "embedded" | _] = Enum.drop_while(args, &(&1 != "-mode"))
+    assert ["-sname", "tiny", "-eval", ready, "-extra", "--no-halt", "--"] = Enum.take(args, -7)
+    assert ready =~ "BATAMANTA_READY_FILE"
+    refute "-setcookie" in args
+    assert {"env", "RELEASE_DISTRIBUTION=sname"} in records
+    assert {"env", "RELEASE_NODE=tiny"} in records
   end
 
   test "libc/1 formats the helper's answer" do

@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "CLibcTerminal.h"
+#include "CLibcProcess.h"
+
 int batamanta_argc(void);
 char *const *batamanta_argv(void);
 char *const *batamanta_environ(void);

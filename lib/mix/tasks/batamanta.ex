@@ -90,8 +90,10 @@ defmodule Mix.Tasks.Batamanta do
 
   This version builds `format: :release` and `format: :escript` with
   `execution_mode: :cli` or `:tui` (a terminal UI: the binary keeps the terminal in raw
-  mode while the app runs and restores it, see the README). The other values are
-  validated already, and a build that needs them stops with a message saying so.
+  mode while the app runs and restores it, see the README), and `format: :release` with
+  `execution_mode: :daemon` (the binary starts, stops and queries the app as a background
+  service: `start`, `stop`, `status`, `pid`, `logs`, `remote`, `rpc`, `eval`; see the
+  README). Other combinations stop the build with a message saying so.
 
   ## Building for another target
 

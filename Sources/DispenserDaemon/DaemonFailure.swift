@@ -1,0 +1,53 @@
+import CLibc
+
+/// How a daemon command ends when it does not do what was asked: a core failure
+/// (extraction, cache, exec) keeps its sysexits code, everything else carries the status
+/// documented in `Help.swift`. It stays a value until `main` prints its one line.
+enum DaemonFailure: Error {
+    case core(Failure)
+    case message(status: Int32, text: [UInt8])
+
+    static let refused: Int32 = 1
+    static let usage: Int32 = 64
+
+    static func refused(_ parts: [UInt8]...) -> DaemonFailure {
+        .message(status: refused, text: parts.reduce(into: []) { $0.append(contentsOf: $1) })
+    }
+
+    static func usage(_ parts: [UInt8]...) -> DaemonFailure {
+        .message(status: usage, text: parts.reduce(into: []) { $0.append(contentsOf: $1) } + Array(" (see --help)".utf8))
+    }
+
+    /// A failed system call on `path`, with the core's errno-to-status mapping.
+    static func system(_ errno: Errno, path: [UInt8], _ message: StaticString, otherwise: ExitCode = .osError) -> DaemonFailure {
+        .core(Failure(errno: errno.rawValue, path: path, message, otherwise: otherwise))
+    }
+
+    var status: Int32 {
+        switch self {
+        case .core(let failure): return failure.code.rawValue
+        case .message(let status, _): return status
+        }
+    }
+
+    func report() {
+        switch self {
+        case .core(let failure):
+            failure.report()
+        case .message(_, let text):
+            FileDescriptor.standardError.writeAll(joined(Array("batamanta: ".utf8), text, [UInt8(ascii: "\n")]))
+        }
+    }
+}
+
+extension FileDescriptor {
+    static let standardOutput = FileDescriptor(rawValue: 1)
+}
+
+/// One line on stdout.
+func say(_ parts: [UInt8]...) {
+    var line: [UInt8] = []
+    for part in parts { line.append(contentsOf: part) }
+    line.append(UInt8(ascii: "\n"))
+    FileDescriptor.standardOutput.writeAll(line)
+}

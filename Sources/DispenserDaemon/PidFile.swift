@@ -1,0 +1,54 @@
+import CLibc
+
+/// `<app>.pid` holds the VM's pid and, on a second line, the extraction root it runs
+/// from. A pid counts as our daemon only while that process is alive and its executable
+/// lies under that root, so a pid file left by a killed VM, or whose pid the kernel has
+/// since given to another program, is recognized as stale. Keeping the root in the file
+/// (rather than recomputing it) lets a newer build of the binary stop an older daemon.
+struct PidFile {
+    var pid: Int32
+    var root: [UInt8]
+
+    var pidText: [UInt8] { decimalDigits(UInt64(pid)) }
+
+    static func read(_ state: StateDirectory) -> Result<PidFile?, DaemonFailure> {
+        switch state.read(state.pidName, limit: 8192) {
+        case .failure(let failure): return .failure(failure)
+        case .success(nil): return .success(nil)
+        case .success(let contents?):
+            let lines = contents.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            guard lines.count >= 2, let pid = parsePid(Array(lines[0])), lines[1].first == slash else { return .success(nil) }
+            return .success(PidFile(pid: pid, root: Array(lines[1])))
+        }
+    }
+
+    func write(_ state: StateDirectory) -> Result<Void, DaemonFailure> {
+        state.write(state.pidName, joined(pidText, [UInt8(ascii: "\n")], root, [UInt8(ascii: "\n")]))
+    }
+
+    var isOurRunningVM: Bool {
+        guard ProcessInfo.isAlive(pid), let executable = ProcessInfo.executable(pid) else { return false }
+        return executable.starts(with: joined(root, [slash]))
+    }
+
+    /// The daemon if it runs; a stale pid file is deleted on the way.
+    static func running(_ state: StateDirectory) -> Result<PidFile?, DaemonFailure> {
+        switch read(state) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let file?) where file.isOurRunningVM: return .success(file)
+        case .success:
+            state.remove(state.pidName)
+            return .success(nil)
+        }
+    }
+
+    private static func parsePid(_ text: [UInt8]) -> Int32? {
+        guard !text.isEmpty, text.count <= 9 else { return nil }
+        var value: Int32 = 0
+        for byte in text {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int32(byte - UInt8(ascii: "0"))
+        }
+        return value > 1 ? value : nil
+    }
+}

@@ -1,0 +1,143 @@
+import CLibc
+
+/// `$XDG_STATE_HOME/batamanta/<app>` (default `~/.local/state/batamanta/<app>`): the log,
+/// the pid file, the cookie and the ready file of one app's daemon. Created 0700 and,
+/// like the cache, refused when another user owns it or others can write to it; every
+/// file in it is used through its descriptor and created 0600 or 0400.
+struct StateDirectory {
+    var path: [UInt8]
+    var descriptor: FileDescriptor
+    var app: [UInt8]
+
+    var logName: [UInt8] { joined(app, Array(".log".utf8)) }
+    var pidName: [UInt8] { joined(app, Array(".pid".utf8)) }
+    var readyName: [UInt8] { joined(app, Array(".ready".utf8)) }
+    static let cookieName: [UInt8] = Array("cookie".utf8)
+    static let lockName: [UInt8] = Array("lock".utf8)
+    static let temporaryName: [UInt8] = Array("tmp".utf8)
+
+    func pathOf(_ name: [UInt8]) -> [UInt8] { joined(path, [slash], name) }
+
+    static func locate(app: [UInt8]) -> Result<StateDirectory, DaemonFailure> {
+        var base: [UInt8]
+        if let xdg = Environment.nonEmpty("XDG_STATE_HOME"), xdg.first == slash {
+            base = xdg
+        } else if let home = Environment.nonEmpty("HOME"), home.first == slash {
+            base = joined(home, Array("/.local/state".utf8))
+        } else {
+            return .failure(.message(status: ExitCode.noCacheDirectory.rawValue,
+                                     text: Array("neither XDG_STATE_HOME nor HOME is an absolute path; cannot place the daemon's state directory".utf8)))
+        }
+        let path = joined(base, Array("/batamanta/".utf8), app)
+        if let failure = makeDirectories(path) { return .failure(failure) }
+        let descriptor: FileDescriptor
+        switch FileDescriptor.currentDirectory.open(path, O_RDONLY | O_DIRECTORY) {
+        case .success(let fd): descriptor = fd
+        case .failure(let errno): return .failure(.system(errno, path: path, "cannot open state directory", otherwise: .noCacheDirectory))
+        }
+        guard case .success(let info) = descriptor.status() else {
+            return .failure(.system(.current, path: path, "cannot stat state directory", otherwise: .noCacheDirectory))
+        }
+        if info.st_uid != geteuid() {
+            return .failure(.core(Failure(.noCacheDirectory, path: path, "state directory is owned by another user")))
+        }
+        if info.st_mode & 0o077 != 0 {
+            return .failure(.core(Failure(.noCacheDirectory, path: path, "state directory is accessible to other users; make it 0700")))
+        }
+        return .success(StateDirectory(path: path, descriptor: descriptor, app: app))
+    }
+
+    private static func makeDirectories(_ path: [UInt8]) -> DaemonFailure? {
+        var index = 1
+        while index <= path.count {
+            if index == path.count || path[index] == slash {
+                let prefix = Array(path[0..<index])
+                if withCPath(prefix, { mkdir($0, 0o700) }) != 0, Errno.current != Errno(EEXIST) {
+                    return .system(.current, path: prefix, "cannot create state directory", otherwise: .noCacheDirectory)
+                }
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Start and stop hold this for their whole run, so they never interleave.
+    func lock() -> Result<FileDescriptor, DaemonFailure> {
+        let lockFile: FileDescriptor
+        switch descriptor.open(StateDirectory.lockName, O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600) {
+        case .success(let fd): lockFile = fd
+        case .failure(let errno): return .failure(.system(errno, path: pathOf(StateDirectory.lockName), "cannot open lock file"))
+        }
+        if case .failure(let errno) = lockFile.lock(LOCK_EX) {
+            lockFile.close()
+            return .failure(.system(errno, path: pathOf(StateDirectory.lockName), "cannot lock"))
+        }
+        return .success(lockFile)
+    }
+
+    /// The whole file, or nil when it does not exist.
+    func read(_ name: [UInt8], limit: Int = 1 << 16) -> Result<[UInt8]?, DaemonFailure> {
+        let file: FileDescriptor
+        switch descriptor.open(name, O_RDONLY | O_NOFOLLOW) {
+        case .success(let fd): file = fd
+        case .failure(let errno) where errno == Errno(ENOENT): return .success(nil)
+        case .failure(let errno): return .failure(.system(errno, path: pathOf(name), "cannot open", otherwise: .ioError))
+        }
+        defer { file.close() }
+        var contents: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while contents.count < limit {
+            let result = buffer.withUnsafeMutableBytes { file.read(into: $0, at: UInt64(contents.count)) }
+            switch result {
+            case .failure(let errno): return .failure(.system(errno, path: pathOf(name), "cannot read", otherwise: .ioError))
+            case .success(0): return .success(contents)
+            case .success(let count): contents.append(contentsOf: buffer[0..<count])
+            }
+        }
+        return .success(contents)
+    }
+
+    /// Replaces `name` atomically: a reader sees the old or the new contents, never half.
+    func write(_ name: [UInt8], _ contents: [UInt8], mode: UInt32 = 0o600) -> Result<Void, DaemonFailure> {
+        let temporary = joined(Array(".".utf8), name, Array(".new-".utf8), randomSuffix())
+        let file: FileDescriptor
+        switch descriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode) {
+        case .success(let fd): file = fd
+        case .failure(let errno): return .failure(.system(errno, path: pathOf(temporary), "cannot create", otherwise: .ioError))
+        }
+        let written = file.writeAll(contents)
+        file.close()
+        if case .failure(let errno) = written {
+            remove(temporary)
+            return .failure(.system(errno, path: pathOf(temporary), "cannot write", otherwise: .ioError))
+        }
+        if case .failure(let errno) = descriptor.rename(temporary, to: name) {
+            remove(temporary)
+            return .failure(.system(errno, path: pathOf(name), "cannot replace", otherwise: .ioError))
+        }
+        return .success(())
+    }
+
+    func remove(_ name: [UInt8]) {
+        _ = withCPath(name) { unlinkat(descriptor.rawValue, $0, 0) }
+    }
+
+    /// The per-user cookie of this app's node, made at first use: 40 hex digits from the
+    /// kernel's random source, 0400. Never part of the binary, so copies of one binary
+    /// owned by different users do not share it.
+    func cookie() -> Result<[UInt8], DaemonFailure> {
+        switch read(StateDirectory.cookieName, limit: 256) {
+        case .failure(let failure):
+            return .failure(failure)
+        case .success(let existing?):
+            let cookie = Array(existing.prefix { $0 != UInt8(ascii: "\n") })
+            guard cookie.count >= 20, cookie.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+                return .failure(.core(Failure(.corruptPayload, path: pathOf(StateDirectory.cookieName), "unusable cookie file; delete it to get a new one")))
+            }
+            return .success(cookie)
+        case .success(nil):
+            let cookie = joined(randomSuffix(), randomSuffix(), Array(randomSuffix().prefix(8)))
+            return write(StateDirectory.cookieName, cookie, mode: 0o400).map { cookie }
+        }
+    }
+}
