@@ -3,25 +3,17 @@ defmodule Batamanta.DaemonE2ETest do
   # binary as a service manager: the :daemon contract of issue 5 and the README.
   use ExUnit.Case, async: false
 
+  alias Batamanta.Test.Example
+
   @moduletag :e2e
   @moduletag timeout: 600_000
 
-  @example Path.expand("../examples/daemon", __DIR__)
-
   setup_all do
     dir = Path.join(System.tmp_dir!(), "batamanta-daemon-#{System.unique_integer([:positive])}")
-    build_tmp = Path.join(dir, "tmp")
-    File.mkdir_p!(build_tmp)
     binary = Path.join(dir, "hello_daemon")
-    env = [{"MIX_ENV", nil}, {"SOURCE_DATE_EPOCH", "1700000000"}, {"TMPDIR", build_tmp}]
-    mix = System.find_executable("mix")
 
     {output, status} =
-      System.cmd(mix, ["batamanta", "--output", binary, "--no-banner"],
-        cd: @example,
-        env: env,
-        stderr_to_stdout: true
-      )
+      Example.build("daemon", ["--output", binary, "--no-banner"], Path.join(dir, "tmp"))
 
     assert status == 0, "mix batamanta failed:\n#{output}"
     assert output =~ "mode         daemon"

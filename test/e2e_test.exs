@@ -3,10 +3,11 @@ defmodule Batamanta.E2ETest do
   # contract of docs/FORMAT.md and issue 2, including a run with Erlang hidden.
   use ExUnit.Case, async: false
 
+  alias Batamanta.Test.{ErlangHidden, Example}
+
   @moduletag :e2e
   @moduletag timeout: 600_000
 
-  @example Path.expand("../examples/hello_cli", __DIR__)
   @torture ["--help", "-noshell", "-extra", "+S", "1", "-s", "foo", "", "a b", "héllo ✓"]
 
   setup_all do
@@ -24,11 +25,7 @@ defmodule Batamanta.E2ETest do
     %{binary: binary, dir: dir, build_output: output, build_tmp: build_tmp}
   end
 
-  defp mix_batamanta(args, tmp) do
-    env = [{"MIX_ENV", nil}, {"SOURCE_DATE_EPOCH", "1700000000"}, {"TMPDIR", tmp}]
-    mix = System.find_executable("mix")
-    System.cmd(mix, ["batamanta" | args], cd: @example, env: env, stderr_to_stdout: true)
-  end
+  defp mix_batamanta(args, tmp), do: Example.build("hello_cli", args, tmp)
 
   setup %{dir: dir} do
     cache = Path.join(dir, "cache-#{System.unique_integer([:positive])}")
@@ -110,23 +107,7 @@ defmodule Batamanta.E2ETest do
   end
 
   test "it runs with Erlang and Elixir hidden", context do
-    bwrap = System.find_executable("bwrap") || flunk("bubblewrap (bwrap) is needed for this test")
-    File.mkdir_p!(context.cache)
-
-    script = """
-    if command -v erl >/dev/null 2>&1; then echo "erl is visible"; exit 99; fi
-    if [ -n "$(ls -A /usr/lib/erlang)" ]; then echo "/usr/lib/erlang is visible"; exit 98; fi
-    exec "$0" args "$@"
-    """
-
-    args =
-      ~w(--ro-bind / / --dev /dev --proc /proc --tmpfs /usr/lib/erlang --tmpfs /usr/lib/elixir) ++
-        ["--bind", context.cache, context.cache] ++
-        ["--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin:/sbin"] ++
-        ["--setenv", "BATAMANTA_CACHE_DIR", context.cache, "--setenv", "LANG", "C.UTF-8"] ++
-        ["sh", "-c", script, context.binary | @torture]
-
-    assert {output, 0} = System.cmd(bwrap, args, stderr_to_stdout: true)
+    assert {output, 0} = ErlangHidden.run(context.binary, ["args" | @torture], context.cache)
     assert output == inspect(["args" | @torture]) <> "\n"
   end
 end

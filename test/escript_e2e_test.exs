@@ -4,12 +4,11 @@ defmodule Batamanta.EscriptE2ETest do
   # hidden: the argv and exit-status contract of issue 4.
   use ExUnit.Case, async: false
 
-  alias Batamanta.Test.ErlangHidden
+  alias Batamanta.Test.{ErlangHidden, Example}
 
   @moduletag :e2e
   @moduletag timeout: 600_000
 
-  @examples Path.expand("../examples", __DIR__)
   @torture ["--help", "-noshell", "-extra", "+S", "1", "-s", "foo", "", "a b", "héllo ✓"]
 
   setup_all do
@@ -28,14 +27,7 @@ defmodule Batamanta.EscriptE2ETest do
     %{dir: dir, builds: builds}
   end
 
-  defp mix_batamanta(example, args, dir) do
-    tmp = Path.join(dir, "tmp")
-    File.mkdir_p!(tmp)
-    env = [{"MIX_ENV", nil}, {"SOURCE_DATE_EPOCH", "1700000000"}, {"TMPDIR", tmp}]
-    mix = System.find_executable("mix")
-    cwd = Path.join(@examples, example)
-    System.cmd(mix, ["batamanta" | args], cd: cwd, env: env, stderr_to_stdout: true)
-  end
+  defp mix_batamanta(example, args, dir), do: Example.build(example, args, Path.join(dir, "tmp"))
 
   defp run(context, example, args) do
     cache = Path.join(context.dir, "cache-#{System.unique_integer([:positive])}")
@@ -48,8 +40,8 @@ defmodule Batamanta.EscriptE2ETest do
     assert output =~ "left out batamanta"
     assert output =~ ~r/\* estimated size: about [\d.]+ MiB at zstd 3/
     assert output =~ "format       escript (hello_escript 0.1.0)"
-    refute File.exists?(Path.join([@examples, "escript", "hello_escript"]))
-    refute File.exists?(Path.join([@examples, "escript", "hello"]))
+    refute File.exists?(Path.join([Example.path("escript"), "hello_escript"]))
+    refute File.exists?(Path.join([Example.path("escript"), "hello"]))
   end
 
   test "a second build with the same SOURCE_DATE_EPOCH is byte-identical", context do

@@ -4,10 +4,11 @@ defmodule Batamanta.TuiE2ETest do
   # whichever way it ends, signals and exit statuses passed through (issue 5).
   use ExUnit.Case, async: false
 
+  alias Batamanta.Test.Example
+
   @moduletag :e2e
   @moduletag timeout: 600_000
 
-  @example Path.expand("../examples/tui", __DIR__)
   @torture ["--help", "-noshell", "-extra", "+S", "1", "-s", "foo", "", "a b", "héllo ✓"]
   @wait_ms 30_000
 
@@ -18,17 +19,7 @@ defmodule Batamanta.TuiE2ETest do
     on_exit(fn -> File.rm_rf!(dir) end)
 
     binary = Path.join(dir, "menu")
-    tmp = Path.join(dir, "tmp")
-    File.mkdir_p!(tmp)
-    env = [{"MIX_ENV", nil}, {"SOURCE_DATE_EPOCH", "1700000000"}, {"TMPDIR", tmp}]
-    mix = System.find_executable("mix")
-
-    {output, status} =
-      System.cmd(mix, ["batamanta", "--output", binary],
-        cd: @example,
-        env: env,
-        stderr_to_stdout: true
-      )
+    {output, status} = Example.build("tui", ["--output", binary], Path.join(dir, "tmp"))
 
     assert status == 0, "mix batamanta failed:\n#{output}"
     assert output =~ "mode         tui"
