@@ -33,11 +33,13 @@ func dispenser(_ name: String) -> Target {
         // Embedded Swift ignores module maps' link directives; Dictionary needs ceil().
         // -B makes clang take musl's crt1.o/crti.o/crtn.o, and -L, searched before the
         // system directories, makes -lc and -lm musl's; libzstd.a needs nothing from glibc.
+        // SwiftPM always passes -pie, which a -static link ignores: say nothing about it.
         linkerSettings: [
             .linkedLibrary("zstd"),
             .linkedLibrary("m"),
             .unsafeFlags([
                 "-Xclang-linker", "-static", "-Xlinker", "--gc-sections",
+                "-Xclang-linker", "-Wno-unused-command-line-argument",
                 "-Xclang-linker", "-B/usr/lib/\(musl)", "-L/usr/lib/\(musl)",
             ]),
         ]

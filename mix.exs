@@ -24,8 +24,10 @@ defmodule Batamanta.MixProject do
   defp elixirc_paths(:test), do: ["lib", "test/support"]
   defp elixirc_paths(_env), do: ["lib"]
 
+  # batamanta runs inside `mix`, never as an application of its own; only the test
+  # support code (compiled in :test) hashes fixtures with :crypto.
   def application do
-    []
+    [extra_applications: if(Mix.env() == :test, do: [:crypto], else: [])]
   end
 
   defp package do
