@@ -106,6 +106,24 @@ defmodule Batamanta.E2ETest do
     assert {"to stderr\n", 0} = sh(context, ~S|"$0" streams 2>&1 >/dev/null|)
   end
 
+  # The binary execs the VM, so the pid the shell gets is the VM's: SIGTERM becomes
+  # init:stop/0 there, and the application's stop/1 runs before the VM exits 0.
+  test "SIGTERM to the binary runs the application's stop/1", context do
+    marker = Path.join(context.dir, "stopped-#{System.unique_integer([:positive])}")
+
+    script = ~S"""
+    HELLO_STOP_MARKER="$1" "$0" wait >"$1.out" &
+    pid=$!
+    for _ in $(seq 200); do grep -q waiting "$1.out" 2>/dev/null && break; sleep 0.05; done
+    kill -TERM "$pid"
+    wait "$pid"
+    echo "status=$?"
+    """
+
+    assert {"status=0\n", 0} = sh(context, script, [marker])
+    assert File.read!(marker) == "stopped\n"
+  end
+
   test "it runs with Erlang and Elixir hidden", context do
     assert {output, 0} = ErlangHidden.run(context.binary, ["args" | @torture], context.cache)
     assert output == inspect(["args" | @torture]) <> "\n"
