@@ -1,9 +1,11 @@
 defmodule Batamanta.EscriptE2ETest do
   # Builds examples/escript and examples/escript_crypto with `mix batamanta` (format
   # :escript, auto-detected from their escript: config) and runs them with Erlang
-  # hidden: the argv and exit-status contract of issue 4.
+  # hidden: the argv and exit-status contract of issue 4. escript_crypto is also built
+  # as a release, to show that both formats record the libraries their NIFs load.
   use ExUnit.Case, async: false
 
+  alias Batamanta.{Inspection, Native}
   alias Batamanta.Test.{ErlangHidden, Example}
 
   @moduletag :e2e
@@ -53,6 +55,29 @@ defmodule Batamanta.EscriptE2ETest do
   test "the crypto variant warns that the target needs libcrypto", context do
     assert context.builds["escript_crypto"].output =~
              "warning: crypto.so loads libcrypto.so.3 from the system"
+  end
+
+  test "both formats record that crypto.so needs libcrypto.so.3", context do
+    release = Path.join(context.dir, "escript_crypto-release")
+    args = ["--format", "release", "--output", release]
+    {output, status} = mix_batamanta("escript_crypto", args, context.dir)
+    assert status == 0, "mix batamanta --format release failed:\n#{output}"
+    assert output =~ ~r/warning: crypto\.so.* loads libcrypto\.so\.3 from the system/
+
+    native = Native.start()
+
+    try do
+      for {binary, format} <- [
+            {context.builds["escript_crypto"].binary, "escript"},
+            {release, "release"}
+          ] do
+        assert {:ok, %{metadata: metadata}} = Inspection.read(native, binary, false)
+        assert {"format", format} in metadata
+        assert for({"needs", library} <- metadata, do: library) == ["libcrypto.so.3"]
+      end
+    after
+      Native.close(native)
+    end
   end
 
   test "main/1 gets argv verbatim, with Erlang hidden", context do

@@ -29,7 +29,8 @@ func prepareLaunch() -> Result<Launch, Failure> {
     case .failure(let failure): return .failure(failure)
     }
 
-    if let failure = Preflight.check(image.metadata.first(bytes("libc")), executable: image.executablePath) {
+    let libc = image.metadata.first(bytes("libc"))
+    if let failure = Preflight.check(libc: libc, needs: image.metadata.all(bytes("needs")), executable: image.executablePath) {
         return .failure(failure)
     }
     if case .failure(let failure) = Extraction.extract(image, named: name, app: app, in: cache) {

@@ -1,9 +1,10 @@
 import CLibc
 
-/// Checks, before extracting, that this host can run the embedded ERTS, so users get one
-/// readable line instead of a dynamic loader error. The dispenser itself is static, so
-/// the host's libc is found on disk rather than asked. Runs on the cold path only: a
-/// warm start means the check already passed on this host.
+/// Checks, before extracting, that this host can run the embedded ERTS and load the
+/// payload's NIFs, so users get one readable line instead of a dynamic loader error. The
+/// dispenser itself is static, so the host's libc and libraries are found on disk rather
+/// than asked. Runs on the cold path only: a warm start means the check already passed on
+/// this host.
 enum Preflight {
     struct Version: Comparable {
         var major: Int
@@ -24,8 +25,16 @@ enum Preflight {
         "/lib64/libc.so.6", "/usr/lib64/libc.so.6", "/lib/libc.so.6", "/usr/lib/libc.so.6",
     ]
 
-    /// `requirement` is the metadata `libc` value: `gnu 2.34`, `musl` or `none`.
-    static func check(_ requirement: [UInt8]?, executable: [UInt8]) -> Failure? {
+    /// `libc` is the metadata `libc` value (`gnu 2.34`, `musl` or `none`), `needs` the
+    /// `needs` values (`libcrypto.so.3`).
+    static func check(libc: [UInt8]?, needs: [[UInt8]], executable: [UInt8]) -> Failure? {
+        if let failure = check(libc, executable: executable) { return failure }
+        guard let missing = SystemLibraries.firstMissing(needs) else { return nil }
+        return Failure(.hostUnsupported, path: executable, text: joined(
+            Array("this binary needs ".utf8), missing, Array(", which this system does not have".utf8)))
+    }
+
+    private static func check(_ requirement: [UInt8]?, executable: [UInt8]) -> Failure? {
         guard let requirement, requirement != Array("none".utf8) else { return nil }
         let host = detectHost()
         if requirement == Array("musl".utf8) {

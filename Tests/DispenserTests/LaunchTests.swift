@@ -126,4 +126,46 @@ import Testing
         let binary = try Harness.makeBinary(scratch.path("app"), tree: tree, metadata: none)
         #expect(try Harness.run(binary.path, environment: Harness.baseEnvironment(scratch)).status == 0)
     }
+
+    @Test func preflightRefusesAMissingLibrary() throws {
+        let scratch = try Harness.Scratch()
+        let tree = try Harness.makeTree(in: scratch)
+        let missing = Harness.defaultMetadata + [("needs", "libc.so.6"), ("needs", "libbatamanta-missing.so.9")]
+        let binary = try Harness.makeBinary(scratch.path("app"), tree: tree, metadata: missing)
+        let outcome = try Harness.run(binary.path, environment: Harness.baseEnvironment(scratch))
+        #expect(outcome.status == 69)
+        #expect(outcome.stderr == "batamanta: \(binary.path): this binary needs libbatamanta-missing.so.9, which this system does not have\n")
+        #expect(Harness.cacheEntries(scratch).isEmpty)
+
+        let present = Harness.defaultMetadata + [("needs", "libc.so.6")]
+        try Harness.makeBinary(scratch.path("app"), tree: tree, metadata: present)
+        let ran = try Harness.run(binary.path, environment: Harness.baseEnvironment(scratch))
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(ran.arguments == ["first"])
+    }
+
+    /// Each library is found one way only: LD_LIBRARY_PATH, glibc's loader cache (by
+    /// name), musl's path file. /etc is a private tmpfs holding just those two files.
+    @Test func preflightLooksWhereTheLoaderLooks() throws {
+        let scratch = try Harness.Scratch()
+        let tree = try Harness.makeTree(in: scratch)
+        for (directory, library) in [("private", "libbatamanta-private.so.1"), ("musl", "libbatamanta-musl.so.3")] {
+            try FileManager.default.createDirectory(at: scratch.path(directory), withIntermediateDirectories: true)
+            try Data().write(to: scratch.path(directory).appendingPathComponent(library))
+        }
+        let needs = ["libbatamanta-private.so.1", "libbatamanta-cached.so.2", "libbatamanta-musl.so.3"]
+        let binary = try Harness.makeBinary(scratch.path("app"), tree: tree, metadata: Harness.defaultMetadata + needs.map { ("needs", $0) })
+        let etc = "mount -t tmpfs tmpfs /etc && printf 'ld.so-1.7.0\\\\0libbatamanta-cached.so.2\\\\0/opt/libbatamanta-cached.so.2\\\\0' > /etc/ld.so.cache"
+            + " && echo '/nonexistent:\(scratch.path("musl").path)' > /etc/ld-musl-$(uname -m).path"
+        var environment = Harness.baseEnvironment(scratch)
+        let command = "unshare -m sh -c \"\(etc) && exec '\(binary.path)'\""
+        let withoutPath = try Harness.shell(command, environment: environment)
+        #expect(withoutPath.status == 69)
+        #expect(withoutPath.stderr.contains("needs libbatamanta-private.so.1,"), "\(withoutPath.stderr)")
+
+        environment["LD_LIBRARY_PATH"] = "/nonexistent::" + scratch.path("private").path
+        let found = try Harness.shell(command, environment: environment)
+        #expect(found.status == 0, "\(found.stderr)")
+        #expect(found.arguments == ["first"])
+    }
 }

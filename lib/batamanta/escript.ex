@@ -14,14 +14,13 @@ defmodule Batamanta.Escript do
   the whole payload far better than zip's per-file deflate.
   """
 
-  alias Batamanta.{AppTree, Config, ELF, MinimalERTS}
+  alias Batamanta.{AppTree, Config, MinimalERTS}
 
   defmodule Staged do
     @moduledoc """
     A payload tree holding a minimal runtime and the escript at `script` (relative).
-    `needs` lists the system libraries its NIFs load (`"libcrypto.so.3"`).
     """
-    defstruct [:name, :path, :version, :erts_version, :script, :emu_args, :boot, :apps, :needs]
+    defstruct [:name, :path, :version, :erts_version, :script, :emu_args, :boot, :apps]
 
     @type t :: %__MODULE__{}
   end
@@ -200,13 +199,6 @@ defmodule Batamanta.Escript do
   def stage(%__MODULE__{} = escript, %MinimalERTS{} = runtime, %Config{} = config) do
     script = Path.join("bin", config.binary_name)
     write(escript, Path.join(runtime.path, script), config.source_date_epoch)
-    erts_bin = Path.join([runtime.path, "erts-#{runtime.erts_version}", "bin"])
-
-    needs =
-      runtime.path
-      |> Path.join("lib/*/priv/**/*.so")
-      |> Path.wildcard()
-      |> ELF.extra_needs(Path.join(erts_bin, "beam.smp"))
 
     %Staged{
       name: to_string(config.app),
@@ -216,8 +208,7 @@ defmodule Batamanta.Escript do
       script: script,
       emu_args: escript.emu_args,
       boot: runtime.boot,
-      apps: runtime.apps,
-      needs: needs
+      apps: runtime.apps
     }
   end
 

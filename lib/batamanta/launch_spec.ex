@@ -14,13 +14,21 @@ defmodule Batamanta.LaunchSpec do
   @type record :: {String.t(), String.t()}
 
   @doc """
-  Builds the ordered `{key, value}` metadata for the staged `release`.
+  Builds the ordered `{key, value}` metadata for the staged `release` (or escript tree),
+  whose runtime needs `libc` (see `libc/1`) and the system libraries `needs`.
   """
-  @spec build(Config.t(), Release.t(), Target.t(), ERTS.t(), String.t()) ::
+  @spec build(Config.t(), Release.t(), Target.t(), ERTS.t(), String.t(), [String.t()]) ::
           {:ok, [record]} | {:error, String.t()}
   # :tui starts the VM exactly as :cli does; only its dispenser differs (raw mode).
   # :daemon adds a node name and the ready signal (see daemon_args/2).
-  def build(%Config{format: :release, execution_mode: mode} = config, release, target, erts, libc)
+  def build(
+        %Config{format: :release, execution_mode: mode} = config,
+        release,
+        target,
+        erts,
+        libc,
+        needs
+      )
       when mode in [:cli, :tui, :daemon] do
     vsn_dir = "releases/#{release.version}"
     runtime_config? = runtime_config?(Path.join([release.path, vsn_dir, "sys.config"]))
@@ -42,7 +50,8 @@ defmodule Batamanta.LaunchSpec do
         if(custom_env_script?(Path.join([release.path, vsn_dir, "env.sh"])),
           do: [{"env_script", "#{vsn_dir}/env.sh"}],
           else: []
-        )
+        ) ++
+        Enum.map(needs, &{"needs", &1})
 
     {:ok, records}
   end
@@ -51,7 +60,14 @@ defmodule Batamanta.LaunchSpec do
   # -noshell`, the script's `%%!` arguments, `-run escript start -extra SCRIPT`), with
   # the boot file given by absolute path so a file in the working directory cannot
   # shadow it.
-  def build(%Config{format: :escript, execution_mode: mode} = config, staged, target, erts, libc)
+  def build(
+        %Config{format: :escript, execution_mode: mode} = config,
+        staged,
+        target,
+        erts,
+        libc,
+        needs
+      )
       when mode in [:cli, :tui] do
     bin = "${ROOT}/erts-#{staged.erts_version}/bin"
 
@@ -69,12 +85,12 @@ defmodule Batamanta.LaunchSpec do
             staged.emu_args ++ ["-run", "escript", "start", "-extra", "${ROOT}/#{staged.script}"],
           &{"arg", &1}
         ) ++
-        Enum.map(staged.needs, fn {library, _files} -> {"needs", library} end)
+        Enum.map(needs, &{"needs", &1})
 
     {:ok, records}
   end
 
-  def build(%Config{} = config, _release, _target, _erts, _libc), do: supported(config)
+  def build(%Config{} = config, _release, _target, _erts, _libc, _needs), do: supported(config)
 
   @doc """
   Whether a launch spec can be built for the config's format and mode, checked before

@@ -166,8 +166,9 @@ defmodule Batamanta.Output do
   @doc """
   Prints the summary of a finished build; in quiet mode only the output path.
 
-  `facts` holds `:output`, `:binary` (the helper's `:assemble` result), `:payload` (its
-  `:pack` result), `:target`, `:erts`, `:release`, `:libc` and `:config`.
+  `facts` (a finished `Batamanta.Build`) holds `:output`, `:binary` (the helper's
+  `:assemble` result), `:payload` (its `:pack` result), `:target`, `:erts`, `:staged`
+  (the packed tree), `:libc` and `:config`.
   """
   @spec summary(t(), map()) :: :ok
   def summary(%__MODULE__{mode: :quiet}, %{output: output}), do: Mix.shell().info(output)
@@ -180,15 +181,15 @@ defmodule Batamanta.Output do
   @doc false
   @spec summary_text(map()) :: String.t()
   def summary_text(%{config: config, binary: binary, payload: payload} = facts) do
-    %{output: output, target: target, erts: erts, release: release, libc: libc} = facts
+    %{output: output, target: target, erts: erts, staged: staged, libc: libc} = facts
 
     """
 
     #{output}
       size         #{bytes(binary.size)} (payload #{bytes(payload.size)}, #{bytes(payload.uncompressed)} uncompressed)
       target       #{target.triple} (needs libc #{libc})
-      erts         #{release.erts_version} (OTP #{erts.otp_version})
-      format       #{config.format} (#{release.name} #{release.version})
+      erts         #{staged.erts_version} (OTP #{erts.otp_version})
+      format       #{config.format} (#{staged.name} #{staged.version})
       mode         #{config.execution_mode}
       compression  zstd #{config.compression}, ratio #{ratio(payload.uncompressed, payload.size)}
       sha256       #{binary.sha256}\

@@ -148,13 +148,21 @@ defmodule Batamanta.Release do
     end
   end
 
-  @doc "The ELF files the runtime loads: erts binaries and NIF/port shared objects."
+  @doc "The ELF files the runtime loads: erts binaries, NIFs and port programs."
   @spec elf_files(%{path: Path.t()}) :: [Path.t()]
-  def elf_files(%{path: path}) do
-    (Path.wildcard(Path.join(path, "erts-*/bin/*")) ++
-       Path.wildcard(Path.join(path, "lib/*/priv/**/*")))
+  def elf_files(%{path: path} = tree) do
+    path
+    |> Path.join("erts-*/bin/*")
+    |> Path.wildcard()
     |> Enum.filter(&elf?/1)
+    |> Enum.concat(nif_files(tree))
     |> Enum.sort()
+  end
+
+  @doc "The ELF files in the applications' `priv/`: NIFs and port programs."
+  @spec nif_files(%{path: Path.t()}) :: [Path.t()]
+  def nif_files(%{path: path}) do
+    path |> Path.join("lib/*/priv/**/*") |> Path.wildcard() |> Enum.filter(&elf?/1) |> Enum.sort()
   end
 
   defp elf?(path) do

@@ -137,7 +137,7 @@ defmodule Batamanta.OutputTest do
       payload: %{size: 3 * mib, uncompressed: 9 * mib},
       target: %{triple: "x86_64-linux-gnu"},
       erts: %{otp_version: "25.2.3"},
-      release: %{erts_version: "13.1.5", name: "hello", version: "0.1.0"},
+      staged: %{erts_version: "13.1.5", name: "hello", version: "0.1.0"},
       libc: "gnu 2.34",
       config: %Batamanta.Config{format: :release, execution_mode: :cli, compression: 9}
     }

@@ -111,12 +111,15 @@ defmodule Batamanta.ReleaseTest do
     }
 
     erts = ERTS.host()
-    assert {:ok, records} = LaunchSpec.build(config, release, target, erts, "gnu 2.34")
+
+    assert {:ok, records} =
+             LaunchSpec.build(config, release, target, erts, "gnu 2.34", ["libcrypto.so.3"])
 
     value = fn key -> for {^key, v} <- records, do: v end
     v = release.erts_version
 
     assert value.("app") == ["tiny"]
+    assert value.("needs") == ["libcrypto.so.3"]
     assert value.("version") == ["1.2.3"]
     assert value.("format") == ["release"]
     assert value.("mode") == ["cli"]
@@ -168,7 +171,7 @@ defmodule Batamanta.ReleaseTest do
     target = %Target{triple: "x86_64-linux-gnu"}
 
     assert {:ok, records} =
-             LaunchSpec.build(config, %{release | path: copy}, target, ERTS.host(), "none")
+             LaunchSpec.build(config, %{release | path: copy}, target, ERTS.host(), "none", [])
 
     refute List.keymember?(records, "runtime_config", 0)
     refute List.keymember?(records, "env_script", 0)
@@ -178,7 +181,14 @@ defmodule Batamanta.ReleaseTest do
 
   test "the :tui launch spec is the :cli one with mode tui", %{config: config, release: release} do
     build =
-      &LaunchSpec.build(%{config | execution_mode: &1}, release, %Target{}, ERTS.host(), "none")
+      &LaunchSpec.build(
+        %{config | execution_mode: &1},
+        release,
+        %Target{},
+        ERTS.host(),
+        "none",
+        []
+      )
 
     assert {:ok, cli} = build.(:cli)
     assert {:ok, tui} = build.(:tui)
@@ -199,7 +209,8 @@ defmodule Batamanta.ReleaseTest do
                context.release,
                %Target{},
                ERTS.host(),
-               "none"
+               "none",
+               []
              )
 
     args = for {"arg", arg} <- records, do: arg

@@ -150,262 +150,34 @@ defmodule Mix.Tasks.Batamanta do
 
   use Mix.Task
 
-  alias Batamanta.{
-    AppTree,
-    Banner,
-    BootScript,
-    Config,
-    Dispenser,
-    ERTS,
-    Escript,
-    LaunchSpec,
-    MinimalERTS,
-    Native,
-    Output,
-    Release,
-    RuntimeSwap,
-    SizeEstimate,
-    Target
-  }
+  alias Batamanta.{Native, Output, Pipeline}
 
   @impl true
   def run(argv) do
-    project = Mix.Project.config()
-    {micros, config} = :timer.tc(fn -> resolve_config(project, argv) end)
-    out = Output.new(config)
-    Banner.show(config, out)
-    Output.report(out, "resolved config for #{config.app} #{config.version}", micros)
-
+    build = Pipeline.resolve_config(Mix.Project.config(), argv)
     tmp = Path.join(System.tmp_dir!(), "batamanta-#{System.unique_integer([:positive])}")
     native = Native.start()
 
     try do
       File.mkdir_p!(tmp)
-      {host, target} = Output.step(out, fn -> resolve_target(config, native) end)
-      dispenser = Output.step(out, fn -> pick_dispenser(config, target, host) end)
-      erts = Output.step(out, fn -> provision_erts(config, target, native, out) end)
-      release = stage(config, project, native, erts, target, tmp, out)
-      libc = Output.step(out, fn -> libc_requirement(native, release, target) end)
-      metadata = Output.step(out, fn -> launch_spec(config, release, target, erts, libc) end)
-      Output.step(out, fn -> estimate_size(config, release, dispenser) end)
-      payload = Output.step(out, fn -> pack(config, native, release, tmp, out) end)
-      output = output_path(config, release, target)
-      binary = Output.step(out, fn -> assemble(native, dispenser, payload, metadata, output) end)
 
-      Output.summary(out, %{
-        output: output,
-        binary: binary,
-        payload: payload,
-        target: target,
-        erts: erts,
-        release: release,
-        libc: libc,
-        config: config
-      })
+      built =
+        %{build | native: native, tmp: tmp}
+        |> Pipeline.resolve_target()
+        |> Pipeline.pick_dispenser()
+        |> Pipeline.provision_erts()
+        |> Pipeline.build_project()
+        |> Pipeline.stage_runtime()
+        |> Pipeline.inspect_runtime()
+        |> Pipeline.write_launch_spec()
+        |> Pipeline.estimate_size()
+        |> Pipeline.pack()
+        |> Pipeline.assemble()
+
+      Output.summary(built.out, built)
     after
       Native.close(native)
       File.rm_rf(tmp)
     end
-  end
-
-  defp resolve_config(project, argv) do
-    root = Path.dirname(Mix.Project.project_file())
-    config = Config.resolve!(project, argv, System.get_env(), root)
-    ok!(LaunchSpec.supported(config))
-    config
-  end
-
-  defp resolve_target(config, native) do
-    host = native!(Target.host(native), "detecting the host (:host_info)")
-    target = ok!(Target.resolve(config, host))
-    warning = Target.libc_warning(config, target, host)
-    if warning, do: Mix.shell().error("warning: " <> warning)
-    {{host, target}, "resolved target #{target.triple}#{host_note(host)}"}
-  end
-
-  defp host_note(%{note: note}) when is_binary(note), do: " (#{note})"
-  defp host_note(_host), do: ""
-
-  defp pick_dispenser(config, target, host) do
-    dispenser = ok!(Dispenser.for_target(config.execution_mode, target, host.arch))
-    {dispenser, "using the dispenser #{Path.relative_to_cwd(dispenser)}"}
-  end
-
-  defp provision_erts(config, target, native, out) do
-    progress = &Output.progress(out, &1)
-    erts = ok!(ERTS.provision(config, target, native, progress: progress))
-    if erts.warning, do: Mix.shell().error("warning: " <> erts.warning)
-
-    {erts,
-     "using ERTS #{erts.erts_version} (OTP #{erts.otp_version}, #{erts.source}) from #{erts.root}"}
-  end
-
-  # The format's own steps. Each gives a tree to pack at `.path`, described by `.name`,
-  # `.version` and `.erts_version`. The project is built on `builder`, which is `erts`
-  # unless that is another platform's.
-  defp stage(%Config{format: :escript} = config, _project, native, erts, target, tmp, out) do
-    builder = ERTS.builder(erts, target)
-    escript = Output.step(out, fn -> build_escript(config, native, builder, tmp) end)
-    tree = Output.step(out, fn -> resolve_app_tree(config, escript, erts) end)
-    runtime = Output.step(out, fn -> stage_minimal_erts(erts, tree, tmp) end)
-    Output.step(out, fn -> stage_escript(config, escript, tree, runtime) end)
-  end
-
-  defp stage(config, project, native, erts, target, tmp, out) do
-    builder = ERTS.builder(erts, target)
-    release = Output.step(out, fn -> build_release(config, project, native, builder, tmp) end)
-
-    unless target.host?,
-      do: Output.step(out, fn -> swap_runtime(release, erts, target, builder) end)
-
-    Output.step(out, fn -> prune_release(release) end)
-    Output.step(out, fn -> write_boot_script(release) end)
-    release
-  end
-
-  defp build_escript(config, native, erts, tmp) do
-    env = native!(Release.build_env(native, erts, System.get_env()), "sanitizing the environment")
-    path = Path.join([tmp, "escript", config.binary_name])
-    build_lib = ok!(Escript.build(config, env, path))
-    escript = ok!(Escript.read(path))
-
-    {{escript, build_lib},
-     "built escript #{inspect(config.escript_module)} (MIX_ENV=prod, #{Output.bytes(File.stat!(path).size)})"}
-  end
-
-  defp resolve_app_tree(config, {escript, _build_lib}, erts) do
-    tree = ok!(AppTree.resolve(config.app, escript.specs, erts.root))
-    otp = Enum.map_join(tree.otp, ", ", &"#{&1.name}#{if &1.spec_only, do: " (.app only)"}")
-    {tree, "resolved the application tree: OTP #{otp}"}
-  end
-
-  defp stage_minimal_erts(erts, tree, tmp) do
-    runtime = ok!(MinimalERTS.stage(erts, tree, Path.join(tmp, "root")))
-    size = Release.disk_size(runtime.path)
-    {runtime, "staged a minimal ERTS #{runtime.erts_version} (#{Output.bytes(size)})"}
-  end
-
-  defp stage_escript(config, {escript, build_lib}, tree, runtime) do
-    {escript, dropped} = Escript.prune(escript, tree, build_lib)
-    staged = Escript.stage(escript, runtime, config)
-
-    for {library, files} <- staged.needs do
-      Mix.shell().error(
-        "warning: #{Enum.join(files, ", ")} loads #{library} from the system: " <>
-          "the target needs it installed"
-      )
-    end
-
-    dropped_note = if dropped == [], do: "", else: ", left out #{Enum.join(dropped, ", ")}"
-    {staged, "wrote #{staged.script} (#{length(escript.files)} files#{dropped_note})"}
-  end
-
-  defp estimate_size(config, tree, dispenser) do
-    uncompressed = Release.disk_size(tree.path)
-
-    estimate =
-      SizeEstimate.estimate_size(uncompressed, config.compression, File.stat!(dispenser).size)
-
-    {:ok, "estimated size: about #{Output.bytes(estimate)} at zstd #{config.compression}"}
-  end
-
-  defp build_release(config, project, native, erts, tmp) do
-    name = ok!(Release.name(config, project))
-    env = native!(Release.build_env(native, erts, System.get_env()), "sanitizing the environment")
-    release = ok!(Release.build(config, name, env, tmp))
-    {release, "built release #{release.name} #{release.version} (MIX_ENV=prod)"}
-  end
-
-  defp swap_runtime(release, erts, target, builder) do
-    apps = ok!(RuntimeSwap.swap(release, erts, target, builder.root))
-
-    {:ok,
-     "swapped in the #{target.triple} runtime from #{erts.root}: erts-#{erts.erts_version} " <>
-       "and the priv/ of #{length(apps)} OTP applications"}
-  end
-
-  defp prune_release(release) do
-    freed = Release.prune(release)
-    {:ok, "removed build-only files (#{Output.bytes(freed)})"}
-  end
-
-  defp write_boot_script(release) do
-    ok!(BootScript.write(Path.join([release.path, "releases", release.version])))
-    {:ok, "wrote releases/#{release.version}/batamanta.boot"}
-  end
-
-  defp libc_requirement(native, release, target) do
-    files = Release.elf_files(release)
-
-    result =
-      native!(
-        Native.request(native, :libc_requirement, %{paths: files}),
-        "reading the libc requirement of #{release.path}"
-      )
-
-    libc = LaunchSpec.libc(result)
-    warning = Target.runtime_libc_warning(target, libc)
-    if warning, do: Mix.shell().error("warning: " <> warning)
-    {libc, "checked #{length(files)} ELF files: needs libc #{libc}"}
-  end
-
-  defp launch_spec(config, release, target, erts, libc) do
-    metadata = ok!(LaunchSpec.build(config, release, target, erts, libc))
-    {metadata, "wrote the launch spec (#{config.format}, #{config.execution_mode})"}
-  end
-
-  defp pack(config, native, release, tmp, out) do
-    output = Path.join(tmp, "payload.tar.zst")
-
-    args = %{
-      source: release.path,
-      output: output,
-      level: config.compression,
-      mtime: config.source_date_epoch
-    }
-
-    progress = Output.progress(out, "compressing")
-    result = native!(Native.request(native, :pack, args, progress), "packing #{release.path}")
-    payload = Map.put(result, :path, output)
-
-    {payload,
-     "packed #{result.entries} entries: #{Output.bytes(result.uncompressed)} -> " <>
-       "#{Output.bytes(result.size)} (zstd #{config.compression})"}
-  end
-
-  defp output_path(config, release, target) do
-    case config.output do
-      nil ->
-        Path.join(config.project_root, "#{config.binary_name}-#{release.version}#{target.suffix}")
-
-      path ->
-        Path.expand(path, config.project_root)
-    end
-  end
-
-  defp assemble(native, dispenser, payload, metadata, output) do
-    File.mkdir_p!(Path.dirname(output))
-
-    args = %{
-      dispenser: dispenser,
-      payload: payload.path,
-      output: output,
-      metadata: metadata,
-      uncompressed: payload.uncompressed
-    }
-
-    binary = native!(Native.request(native, :assemble, args), "assembling #{output}")
-    File.chmod!(output, 0o755)
-    {binary, "assembled #{Path.relative_to_cwd(output)}"}
-  end
-
-  defp ok!(:ok), do: :ok
-  defp ok!({:ok, value}), do: value
-  defp ok!({:error, message}), do: Mix.raise(message)
-
-  defp native!({:ok, value}, _doing), do: value
-
-  defp native!({:error, code, message}, doing) do
-    Mix.raise("batamanta-native failed while #{doing}: #{message} (#{code})")
   end
 end

@@ -1,0 +1,66 @@
+defmodule Batamanta.Build do
+  @moduledoc """
+  What flows through one `mix batamanta` run, step by step (see `Batamanta.Pipeline`).
+
+  The first fields are known before any step runs; each step fills in the ones it
+  makes, so a field is `nil` until its step has run:
+
+    * `config`, `project`, `out` - the resolved `Batamanta.Config`, the project's
+      `Mix.Project.config/0` and the `Batamanta.Output` of the run;
+    * `native`, `tmp` - the helper port and the run's private temporary directory;
+    * `host`, `target` - this machine and the `Batamanta.Target` being built for;
+    * `dispenser` - the path of the dispenser that heads the binary;
+    * `erts` - the provisioned `Batamanta.ERTS` of the target;
+    * `built` - what the project's build made: a `Batamanta.Release`, or
+      `{%Batamanta.Escript{}, build_lib}`;
+    * `staged` - the tree to pack, at `.path`, described by `.name`, `.version` and
+      `.erts_version`: the release, or a `Batamanta.Escript.Staged`;
+    * `libc`, `needs` - what the staged runtime needs from the target: the libc
+      requirement (`"gnu 2.34"`) and `[{library, [file basename]}]` its NIFs load;
+    * `metadata` - the launch spec records;
+    * `payload`, `output`, `binary` - the helper's `:pack` result (with its `:path`), the
+      output path and the helper's `:assemble` result.
+  """
+
+  alias Batamanta.{Config, ERTS, Output, Target}
+
+  defstruct [
+    :config,
+    :project,
+    :out,
+    :native,
+    :tmp,
+    :host,
+    :target,
+    :dispenser,
+    :erts,
+    :built,
+    :staged,
+    :libc,
+    :metadata,
+    :payload,
+    :output,
+    :binary,
+    needs: []
+  ]
+
+  @type t :: %__MODULE__{
+          config: Config.t(),
+          project: keyword(),
+          out: Output.t(),
+          native: Batamanta.Native.t() | nil,
+          tmp: Path.t() | nil,
+          host: map() | nil,
+          target: Target.t() | nil,
+          dispenser: Path.t() | nil,
+          erts: ERTS.t() | nil,
+          built: term(),
+          staged: %{path: Path.t(), name: String.t(), version: String.t()} | nil,
+          libc: String.t() | nil,
+          needs: [{String.t(), [String.t()]}],
+          metadata: [{String.t(), String.t()}] | nil,
+          payload: map() | nil,
+          output: Path.t() | nil,
+          binary: map() | nil
+        }
+end
