@@ -136,7 +136,8 @@ enum Harness {
 
     /// Starts `executable` in the background with its output going to `output`.
     static func start(_ executable: String, _ arguments: [String] = [], environment: [String: String], output: URL) throws -> Process {
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        // A file that could not be created makes FileHandle(forWritingTo:) below throw.
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
         process.arguments = ["-e", unblockSignals, executable] + arguments
