@@ -189,7 +189,8 @@ public struct TarReader {
                 guard !value.contains(0) else { throw .corrupt(.tarPax) }
                 paxLinkPath = value
             } else if key.elementsEqual("size".utf8) {
-                paxSize = try parseDecimal(value)
+                guard let size = decimalValue(value, maxDigits: 19) else { throw .corrupt(.tarPax) }
+                paxSize = size
             }
             start = end
         }
@@ -218,16 +219,6 @@ private func parseOctal(_ field: ArraySlice<UInt8>) throws(FormatError) -> UInt6
     while index < field.endIndex {
         guard field[index] == 0 || field[index] == UInt8(ascii: " ") else { throw .corrupt(.tarNumber) }
         index += 1
-    }
-    return value
-}
-
-private func parseDecimal(_ digits: [UInt8]) throws(FormatError) -> UInt64 {
-    guard !digits.isEmpty, digits.count <= 19 else { throw .corrupt(.tarPax) }
-    var value: UInt64 = 0
-    for digit in digits {
-        guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { throw .corrupt(.tarPax) }
-        value = value * 10 + UInt64(digit - UInt8(ascii: "0"))
     }
     return value
 }

@@ -1,13 +1,16 @@
 /// The tree a tar stream has described so far, used to refuse entries that could write
 /// outside the extraction root. Pure bookkeeping: the dispenser additionally writes with
-/// `openat` + `O_NOFOLLOW`, so a bug here still cannot make it follow a link.
-struct TarTree {
+/// `openat` + `O_NOFOLLOW`, so a bug here still cannot make it follow a link. `:pack` runs
+/// its tree through the same rules, so it cannot write what the dispenser would refuse.
+public struct TarTree {
     private var kinds: [[UInt8]: TarEntryKind] = [:]
     private var links: [(path: [UInt8], target: [UInt8])] = []
 
+    public init() {}
+
     /// Checks an entry against everything seen before and returns its normalized path.
     /// Parents must be earlier directory entries: nothing is created implicitly.
-    mutating func admit(_ rawPath: [UInt8], kind: TarEntryKind, linkTarget: [UInt8]) throws(FormatError) -> [UInt8] {
+    public mutating func admit(_ rawPath: [UInt8], kind: TarEntryKind, linkTarget: [UInt8]) throws(FormatError) -> [UInt8] {
         var path = rawPath
         if kind == .directory, path.count > 1, path.last == separator { path.removeLast() }
         guard !path.isEmpty else { throw .unsafeEntry(.emptyPath, path: rawPath) }
@@ -45,7 +48,7 @@ struct TarTree {
     /// Resolves every symlink the way the kernel would, through the other symlinks of the
     /// archive, because a chain of links that each stay inside lexically can still escape.
     /// Needs the whole archive, so it runs once at the end.
-    func checkLinks() throws(FormatError) {
+    public func checkLinks() throws(FormatError) {
         var targets: [[UInt8]: [UInt8]] = [:]
         for link in links { targets[link.path] = link.target }
         for link in links {

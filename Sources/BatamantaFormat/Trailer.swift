@@ -4,6 +4,9 @@ public struct Trailer: Equatable, Sendable {
     public static let version: UInt32 = 1
     static let magic: [UInt8] = Array("BATAMNTA".utf8)
     static let endMagic: [UInt8] = Array("ATNMATAB".utf8)
+    /// Metadata is a few hundred bytes; a huge length means a damaged trailer, and
+    /// readers would otherwise allocate whatever it claims.
+    public static let maxMetadataLength: UInt64 = 1 << 20
 
     public var payloadOffset: UInt64
     public var payloadLength: UInt64
@@ -58,7 +61,8 @@ public struct Trailer: Equatable, Sendable {
             contentHash: Array(bytes[48..<80]),
             uncompressedSize: bytes.littleEndianUInt64(at: 80)
         )
-        guard fileSize >= UInt64(size), trailer.payloadLength > 0, trailer.metadataLength > 0 else {
+        guard fileSize >= UInt64(size), trailer.payloadLength > 0, trailer.metadataLength > 0,
+              trailer.metadataLength <= maxMetadataLength else {
             throw .corrupt(.trailerLayout)
         }
         let (payloadEnd, overflow1) = trailer.payloadOffset.addingReportingOverflow(trailer.payloadLength)

@@ -3,8 +3,6 @@ import Glibc
 
 /// `:assemble`: dispenser + payload + metadata + trailer, as docs/FORMAT.md lays out.
 enum Assemble {
-    static let zstdMagic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
-
     static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
         let dispenser = try arguments.path("dispenser")
         let payload = try arguments.path("payload")
@@ -42,8 +40,12 @@ enum Assemble {
         let dispenserFile = try FileDescriptor.openForReading(dispenser)
         let payloadFile = try FileDescriptor.openForReading(payload)
         let payloadLength = try payloadFile.size()
-        guard payloadLength >= 4, try payloadFile.read(count: 4, at: 0) == zstdMagic else {
-            throw .invalidArgument("payload \(payload) is not a zstd frame; create it with :pack")
+        guard try ZstdFrame.hasChecksummedHeader(payloadFile.read(count: Int(min(payloadLength, 5)), at: 0)) else {
+            throw .invalidArgument("payload \(payload) is not a zstd frame with a content checksum, which the dispenser requires; create it with :pack")
+        }
+        let metadataBytes = metadata.encoded()
+        guard UInt64(metadataBytes.count) <= Trailer.maxMetadataLength else {
+            throw .invalidArgument(":assemble metadata is \(metadataBytes.count) bytes; the dispenser accepts at most \(Trailer.maxMetadataLength)")
         }
         let file = try AtomicFile(destination: output)
         var whole = SHA256()
@@ -62,15 +64,14 @@ enum Assemble {
         guard offset - payloadOffset == payloadLength else {
             throw CommandError(.ioError, "payload \(payload) changed size while it was being copied")
         }
-        let metadataBytes = metadata.encoded()
         let metadataOffset = offset
         content.update(metadataBytes)
-        try metadataBytes.withUnsafeBytes { bytes in Result { () throws(CommandError) in try write(bytes) } }.get()
+        try metadataBytes.withBytes(write)
         let contentHash = content.finalize()
         let trailer = Trailer(
             payloadOffset: payloadOffset, payloadLength: payloadLength, metadataOffset: metadataOffset,
             metadataLength: UInt64(metadataBytes.count), contentHash: contentHash, uncompressedSize: uncompressedSize)
-        try trailer.encoded().withUnsafeBytes { bytes in Result { () throws(CommandError) in try write(bytes) } }.get()
+        try trailer.encoded().withBytes(write)
         try file.commit(mode: 0o755)
         return Outcome(size: offset, sha256: whole.finalize(), contentHash: contentHash)
     }
@@ -80,17 +81,13 @@ enum Assemble {
         buffer: inout [UInt8], observe: (UnsafeRawBufferPointer) -> Void = { _ in }
     ) throws(CommandError) {
         while true {
-            let count = try buffer.withUnsafeMutableBytes { bytes in
-                Result { () throws(CommandError) in try input.read(into: bytes) }
-            }.get()
+            let count = try buffer.withMutableBytes { (bytes) throws(CommandError) in try input.read(into: bytes) }
             guard count > 0 else { return }
-            try buffer.withUnsafeBytes { bytes in
-                Result { () throws(CommandError) in
-                    let chunk = UnsafeRawBufferPointer(rebasing: bytes[..<count])
-                    observe(chunk)
-                    try write(chunk)
-                }
-            }.get()
+            try buffer.withBytes { (bytes) throws(CommandError) in
+                let chunk = UnsafeRawBufferPointer(rebasing: bytes[..<count])
+                observe(chunk)
+                try write(chunk)
+            }
         }
     }
 }

@@ -3,9 +3,9 @@
 /// the loader finds it, so section-stripped files still answer).
 struct ELFFile {
     var interpreter: [UInt8]?
-    /// Names shared libraries to load (DT_NEEDED). A static-pie file has a dynamic
-    /// segment too, for relocating itself, but needs nothing.
-    var needsLibraries: Bool
+    /// The shared libraries to load (DT_NEEDED), in file order. A static-pie file has a
+    /// dynamic segment too, for relocating itself, but needs nothing.
+    var neededLibraries: [[UInt8]]
     /// Version names needed from shared libraries, e.g. "GLIBC_2.34".
     var neededVersions: [[UInt8]]
 
@@ -70,13 +70,14 @@ struct ELFFile {
                 virtualAddress: try reader.word(at: base &+ (is64 ? 0x10 : 0x08)),
                 fileSize: try reader.word(at: base &+ (is64 ? 0x20 : 0x10))))
         }
-        var elf = ELFFile(interpreter: nil, needsLibraries: false, neededVersions: [])
+        var elf = ELFFile(interpreter: nil, neededLibraries: [], neededVersions: [])
         if let interp = segments.first(where: { $0.type == 3 }) {
             elf.interpreter = try reader.string(at: interp.offset)
         }
         guard let dynamic = segments.first(where: { $0.type == 2 }) else { return elf }
 
         var stringTable: UInt64?
+        var neededNames: [UInt64] = []
         var versionNeeds: UInt64?
         var versionNeedCount: UInt64 = 0
         let dynamicEntrySize: UInt64 = is64 ? 16 : 8
@@ -88,7 +89,7 @@ struct ELFFile {
             let value = try reader.word(at: position &+ dynamicEntrySize / 2)
             switch tag {
             case 0: break scan
-            case 1: elf.needsLibraries = true
+            case 1: neededNames.append(value)
             case 5: stringTable = value
             case 0x6fff_fffe: versionNeeds = value
             case 0x6fff_ffff: versionNeedCount = value
@@ -96,7 +97,10 @@ struct ELFFile {
             }
             position += dynamicEntrySize
         }
-        guard let versionNeedsAddress = versionNeeds, let stringTableAddress = stringTable else { return elf }
+        guard let stringTableAddress = stringTable else {
+            guard neededNames.isEmpty else { throw .malformed("it names needed libraries but has no string table") }
+            return elf
+        }
         let loads = segments.filter { $0.type == 1 }
         func fileOffset(_ address: UInt64) throws(ParseError) -> UInt64 {
             guard let load = loads.first(where: { address >= $0.virtualAddress && address - $0.virtualAddress < $0.fileSize }) else {
@@ -105,6 +109,10 @@ struct ELFFile {
             return load.offset &+ (address &- load.virtualAddress)
         }
         let strings = try fileOffset(stringTableAddress)
+        for name in neededNames {
+            elf.neededLibraries.append(try reader.string(at: strings &+ name))
+        }
+        guard let versionNeedsAddress = versionNeeds else { return elf }
         var need = try fileOffset(versionNeedsAddress)
         // Verneed: vn_version(2) vn_cnt(2) vn_file(4) vn_aux(4) vn_next(4);
         // Vernaux: vna_hash(4) vna_flags(2) vna_other(2) vna_name(4) vna_next(4).

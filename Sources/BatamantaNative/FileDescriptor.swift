@@ -18,11 +18,16 @@ final class FileDescriptor {
 
     static func open(_ path: FilePath, _ flags: Int32, mode: mode_t = 0o644) throws(CommandError) -> FileDescriptor {
         guard path.isValid else { throw .invalidArgument("path \(path) is empty or contains NUL") }
-        let result = retryingOnInterrupt { path.withCString { Glibc.open($0, flags | O_CLOEXEC, mode) } }
-        switch result {
-        case .success(let fd): return FileDescriptor(rawValue: fd, path: path)
+        switch opening(path, flags, mode: mode) {
+        case .success(let descriptor): return descriptor
         case .failure(let errno): throw CommandError(errno, "open", path)
         }
+    }
+
+    /// `open` with the errno left to the caller, for callers that act on some of them.
+    static func opening(_ path: FilePath, _ flags: Int32, mode: mode_t = 0o644) -> Result<FileDescriptor, Errno> {
+        retryingOnInterrupt { path.withCString { Glibc.open($0, flags | O_CLOEXEC, mode) } }
+            .map { FileDescriptor(rawValue: $0, path: path) }
     }
 
     static func openForReading(_ path: FilePath) throws(CommandError) -> FileDescriptor {
@@ -93,14 +98,14 @@ final class FileDescriptor {
     }
 
     func write(_ bytes: [UInt8]) throws(CommandError) {
-        try bytes.withUnsafeBytes { buffer in Result { () throws(CommandError) in try write(buffer) } }.get()
+        try bytes.withBytes(write)
     }
 
     /// Reads into the first `count` bytes of `bytes`, stopping early only at end of file.
     func readFully(into bytes: inout [UInt8], count: Int) throws(CommandError) -> Int {
-        try bytes.withUnsafeMutableBytes { buffer in
-            Result { () throws(CommandError) in try readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<count])) }
-        }.get()
+        try bytes.withMutableBytes { (buffer) throws(CommandError) in
+            try readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<count]))
+        }
     }
 
     func size() throws(CommandError) -> UInt64 {

@@ -26,17 +26,22 @@ struct FilePath: Hashable, Sendable, CustomStringConvertible {
         appending(Array(component.utf8))
     }
 
-    /// The directory part; "." for a bare name.
-    var parent: FilePath {
+    /// `bytes` without trailing slashes, except a lone "/".
+    static func trimmingTrailingSlashes(_ bytes: [UInt8]) -> [UInt8] {
         var trimmed = bytes
         while trimmed.count > 1 && trimmed.last == UInt8(ascii: "/") { trimmed.removeLast() }
+        return trimmed
+    }
+
+    /// The directory part; "." for a bare name.
+    var parent: FilePath {
+        let trimmed = FilePath.trimmingTrailingSlashes(bytes)
         guard let slash = trimmed.lastIndex(of: UInt8(ascii: "/")) else { return FilePath(".") }
         return slash == 0 ? FilePath("/") : FilePath(Array(trimmed[..<slash]))
     }
 
     var lastComponent: [UInt8] {
-        var trimmed = bytes
-        while trimmed.count > 1 && trimmed.last == UInt8(ascii: "/") { trimmed.removeLast() }
+        let trimmed = FilePath.trimmingTrailingSlashes(bytes)
         guard let slash = trimmed.lastIndex(of: UInt8(ascii: "/")) else { return trimmed }
         return Array(trimmed[(slash + 1)...])
     }

@@ -1,6 +1,6 @@
 import Glibc
 
-/// What `lstat` says about a path, in the terms the commands use.
+/// What `lstat` or `stat` says about a path, in the terms the commands use.
 struct FileStatus {
     enum Kind { case regular, directory, symlink, other }
 
@@ -10,10 +10,12 @@ struct FileStatus {
 }
 
 enum FileSystem {
-    static func status(_ path: FilePath) throws(CommandError) -> FileStatus {
+    /// A symlink is reported as one unless `followingLinks`, which reports what it names.
+    static func status(_ path: FilePath, followingLinks: Bool) throws(CommandError) -> FileStatus {
         var info = stat()
         guard path.isValid else { throw .invalidArgument("path \(path) is empty or contains NUL") }
-        guard path.withCString({ lstat($0, &info) }) == 0 else { throw CommandError(.current, "stat", path) }
+        let result = path.withCString { followingLinks ? stat($0, &info) : lstat($0, &info) }
+        guard result == 0 else { throw CommandError(.current, "stat", path) }
         let kind: FileStatus.Kind
         switch info.st_mode & S_IFMT {
         case S_IFREG: kind = .regular
@@ -22,11 +24,6 @@ enum FileSystem {
         default: kind = .other
         }
         return FileStatus(kind: kind, mode: UInt32(info.st_mode & 0o7777), size: UInt64(info.st_size))
-    }
-
-    static func exists(_ path: FilePath) -> Bool {
-        var info = stat()
-        return path.isValid && path.withCString { lstat($0, &info) } == 0
     }
 
     /// Entry names of a directory, without "." and "..", in no particular order.
@@ -67,21 +64,5 @@ enum FileSystem {
         var bytes = [UInt8](repeating: 0, count: limit)
         let count = try file.readFully(into: &bytes, count: limit)
         return Array(bytes[..<count])
-    }
-}
-
-extension FileSystem {
-    /// Like `status`, but a symlink is followed to what it names.
-    static func followingStatus(_ path: FilePath) throws(CommandError) -> FileStatus {
-        var info = stat()
-        guard path.isValid else { throw .invalidArgument("path \(path) is empty or contains NUL") }
-        guard path.withCString({ stat($0, &info) }) == 0 else { throw CommandError(.current, "stat", path) }
-        let kind: FileStatus.Kind
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: kind = .regular
-        case S_IFDIR: kind = .directory
-        default: kind = .other
-        }
-        return FileStatus(kind: kind, mode: UInt32(info.st_mode & 0o7777), size: UInt64(info.st_size))
     }
 }

@@ -97,7 +97,9 @@ final class HTTPTransfer {
         let length = size * count
         guard length > 0, let data else { return length }
         let bytes = UnsafeRawBufferPointer(start: data, count: length)
-        if case .failure(let error) = Result(catching: { () throws(CommandError) in try transfer.destination.write(bytes) }) {
+        do throws(CommandError) {
+            try transfer.destination.write(bytes)
+        } catch {
             transfer.writeError = error
             return 0
         }

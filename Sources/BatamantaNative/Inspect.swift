@@ -38,9 +38,6 @@ enum Inspect {
         } catch {
             throw error == .noTrailer ? noTrailer(path) : corrupt(path, error)
         }
-        guard trailer.metadataLength <= 16 << 20 else {
-            throw CommandError(.corrupt, "\(path) claims \(trailer.metadataLength) bytes of metadata; the trailer is corrupt")
-        }
         let metadataBytes = try file.read(count: Int(trailer.metadataLength), at: trailer.metadataOffset)
         let metadata: Metadata
         do {
@@ -66,23 +63,24 @@ enum Inspect {
         let end = trailer.payloadOffset + trailer.payloadLength
         while offset < end {
             let chunk = try file.read(count: Int(min(1 << 20, end - offset)), at: offset)
+            if offset == trailer.payloadOffset, !ZstdFrame.hasChecksummedHeader(chunk) {
+                throw CommandError(.corrupt, "\(path): the payload is not a zstd frame with a content checksum")
+            }
             offset += UInt64(chunk.count)
             hash.update(chunk)
-            try chunk.withUnsafeBytes { compressed in
-                Result { () throws(CommandError) in
-                    try decompressor.decompress(compressed) { (tar) throws(CommandError) in
-                        uncompressed += UInt64(tar.count)
-                        var input = tar
-                        do throws(FormatError) {
-                            while let event = try reader.next(&input) {
-                                if case .entryStart(let header) = event { entries.append(header) }
-                            }
-                        } catch {
-                            throw corrupt(path, error)
+            try chunk.withBytes { (compressed) throws(CommandError) in
+                try decompressor.decompress(compressed) { (tar) throws(CommandError) in
+                    uncompressed += UInt64(tar.count)
+                    var input = tar
+                    do throws(FormatError) {
+                        while let event = try reader.next(&input) {
+                            if case .entryStart(let header) = event { entries.append(header) }
                         }
+                    } catch {
+                        throw corrupt(path, error)
                     }
                 }
-            }.get()
+            }
         }
         hash.update(metadataBytes)
         guard hash.finalize() == trailer.contentHash else {

@@ -89,7 +89,7 @@ struct LibcDetector {
         let lib64 = (try? FileSystem.contents(of: root.appending("lib64"))) ?? []
         let musl = lib.contains { $0.starts(with: Array("ld-musl-".utf8)) && $0.ends(with: Array(".so.1".utf8)) }
         let gnu = lib64.contains { $0.starts(with: Array("ld-linux".utf8)) && $0.ends(with: Array(".so.2".utf8)) }
-            || lib.contains { $0.starts(with: Array("ld-linux".utf8)) && $0.contains(subsequence: Array(".so.".utf8)) }
+            || lib.contains { $0.starts(with: Array("ld-linux".utf8)) && $0.contains(Array(".so.".utf8)) }
         switch (musl, gnu) {
         case (true, false): return LibcDetection(family: .musl, version: nil, source: .loader, note: nil)
         case (false, true): return LibcDetection(family: .gnu, version: nil, source: .loader, note: nil)
@@ -167,10 +167,5 @@ extension Substring {
 extension Array where Element == UInt8 {
     func ends(with suffix: [UInt8]) -> Bool {
         count >= suffix.count && self[(count - suffix.count)...].elementsEqual(suffix)
-    }
-
-    func contains(subsequence needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, count >= needle.count else { return needle.isEmpty }
-        return (0...(count - needle.count)).contains { self[$0..<($0 + needle.count)].elementsEqual(needle) }
     }
 }

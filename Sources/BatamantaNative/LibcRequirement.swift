@@ -1,9 +1,16 @@
 /// `:libc_requirement`: which C library, and which glibc version at least, a set of ELF
-/// files (an ERTS's executables and NIFs) needs on the machine that runs them.
+/// files (an ERTS's executables and NIFs) needs on the machine that runs them, and the
+/// shared libraries each one loads.
 enum LibcRequirement {
     static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
-        let requirement = try requirement(of: try arguments.paths("paths"))
-        return .record(["libc": .string(requirement.libc), "version": .string(requirement.version)])
+        let findings = try examine(try arguments.paths("paths"))
+        return .record([
+            "libc": .string(findings.requirement.libc),
+            "version": .string(findings.requirement.version),
+            "needed": .map(findings.needed.map {
+                Term.MapEntry(key: .binary($0.path.bytes), value: .list($0.libraries.map(Term.binary)))
+            }),
+        ])
     }
 
     struct Requirement: Equatable {
@@ -11,13 +18,20 @@ enum LibcRequirement {
         var version: String?
     }
 
-    static func requirement(of paths: [FilePath]) throws(CommandError) -> Requirement {
+    struct Findings {
+        var requirement: Requirement
+        /// The DT_NEEDED names of every ELF file among the paths, in the order given.
+        var needed: [(path: FilePath, libraries: [[UInt8]])]
+    }
+
+    static func examine(_ paths: [FilePath]) throws(CommandError) -> Findings {
         var highest: [Int]?
         var muslFile: FilePath?
         var glibcFile: FilePath?
         var anyDynamic = false
+        var needed: [(path: FilePath, libraries: [[UInt8]])] = []
         for path in paths {
-            let size = try FileSystem.followingStatus(path).size
+            let size = try FileSystem.status(path, followingLinks: true).size
             guard size <= 1 << 31 else { throw CommandError(.unsupported, "\(path) is over 2 GiB; it is not an ERTS executable or NIF") }
             let bytes = try FileSystem.readContents(path, limit: Int(size))
             let elf: ELFFile
@@ -27,8 +41,9 @@ enum LibcRequirement {
                 guard case .malformed(let reason) = error else { continue }
                 throw CommandError(.corrupt, "\(path) is a damaged ELF file: \(reason)")
             }
-            anyDynamic = anyDynamic || elf.needsLibraries || elf.interpreter != nil
-            if let interpreter = elf.interpreter, interpreter.contains(subsequence: Array("ld-musl".utf8)) {
+            needed.append((path: path, libraries: elf.neededLibraries))
+            anyDynamic = anyDynamic || !elf.neededLibraries.isEmpty || elf.interpreter != nil
+            if let interpreter = elf.interpreter, interpreter.contains(Array("ld-musl".utf8)) {
                 muslFile = path
             }
             for name in elf.neededVersions {
@@ -41,10 +56,11 @@ enum LibcRequirement {
             if let glibcFile {
                 throw CommandError(.unsupported, "\(muslFile) is linked against musl but \(glibcFile) needs glibc; the files come from different builds")
             }
-            return Requirement(libc: "musl", version: nil)
+            return Findings(requirement: Requirement(libc: "musl", version: nil), needed: needed)
         }
-        guard anyDynamic else { return Requirement(libc: "none", version: nil) }
-        return Requirement(libc: "gnu", version: highest.map { $0.map(String.init).joined(separator: ".") })
+        guard anyDynamic else { return Findings(requirement: Requirement(libc: "none", version: nil), needed: needed) }
+        let version = highest.map { $0.map(String.init).joined(separator: ".") }
+        return Findings(requirement: Requirement(libc: "gnu", version: version), needed: needed)
     }
 
     /// [2, 34] from "GLIBC_2.34"; nil for GLIBC_PRIVATE and other libraries' versions.

@@ -45,13 +45,12 @@ enum Lock {
     /// Directories are locked as they are (the dispenser locks its extractions that way);
     /// anything else is a lock file, created unless `create` is false.
     private static func open(_ path: FilePath, create: Bool) throws(CommandError) -> FileDescriptor {
-        let flags = O_RDONLY | O_CLOEXEC | (create ? O_CREAT : 0)
-        var result = retryingOnInterrupt { path.withCString { Glibc.open($0, flags, 0o644) } }
+        var result = FileDescriptor.opening(path, O_RDONLY | (create ? O_CREAT : 0))
         if case .failure(let errno) = result, errno.rawValue == EISDIR {
-            result = retryingOnInterrupt { path.withCString { Glibc.open($0, O_RDONLY | O_CLOEXEC | O_DIRECTORY) } }
+            result = FileDescriptor.opening(path, O_RDONLY | O_DIRECTORY)
         }
         switch result {
-        case .success(let fd): return .adopt(fd, path: path)
+        case .success(let descriptor): return descriptor
         case .failure(let errno): throw CommandError(errno, "open", path)
         }
     }

@@ -8,7 +8,7 @@ enum Pack {
         let output = try arguments.path("output")
         let level = try arguments.integer("level", in: 1...22)
         let mtime = try arguments.integer("mtime", in: 0...0o77777777777)
-        guard try FileSystem.followingStatus(source).kind == .directory else {
+        guard try FileSystem.status(source, followingLinks: true).kind == .directory else {
             throw .invalidArgument(":pack source \(source) is not a directory")
         }
         let result = try pack(
@@ -46,19 +46,19 @@ enum Pack {
             written += UInt64(bytes.count)
         }
         var done: UInt64 = 0
+        let advance = { (count: Int) in
+            done += UInt64(count)
+            progress.report(stage: "pack", done: done, total: total)
+        }
         let feed = { (bytes: [UInt8]) throws(CommandError) in
             try compressor.compress(bytes)
-            done += UInt64(bytes.count)
-            progress.report(stage: "pack", done: done, total: total)
+            advance(bytes.count)
         }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         for (entry, header) in zip(entries, headers) {
             try feed(header)
             guard entry.header.kind == .file else { continue }
-            try copyContents(of: entry, into: compressor, buffer: &buffer) { count in
-                done += UInt64(count)
-                progress.report(stage: "pack", done: done, total: total)
-            }
+            try copyContents(of: entry, into: compressor, buffer: &buffer, advanced: advance)
             try feed([UInt8](repeating: 0, count: padding(entry.header.size)))
         }
         try feed(endOfArchive)
@@ -80,9 +80,9 @@ enum Pack {
             guard count == wanted else {
                 throw CommandError(.ioError, "\(entry.sourcePath) shrank while it was being packed; pack again once nothing writes to it")
             }
-            try buffer.withUnsafeBytes { bytes in
-                Result { () throws(CommandError) in try compressor.compress(UnsafeRawBufferPointer(rebasing: bytes[..<count])) }
-            }.get()
+            try buffer.withBytes { (bytes) throws(CommandError) in
+                try compressor.compress(UnsafeRawBufferPointer(rebasing: bytes[..<count]))
+            }
             remaining -= UInt64(count)
             advanced(count)
         }

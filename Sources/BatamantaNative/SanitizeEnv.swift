@@ -76,32 +76,26 @@ enum EnvironmentSanitizer {
 
         init(lookup: (String) -> [UInt8]?) {
             for variable in ["ASDF_DATA_DIR", "MISE_DATA_DIR", "RTX_DATA_DIR"] {
-                guard let dataDirectory = lookup(variable).map(PathRules.trimmed) else { continue }
+                guard let dataDirectory = lookup(variable).map(FilePath.trimmingTrailingSlashes) else { continue }
                 managedRoots.append(dataDirectory + Array("/shims".utf8))
                 managedRoots.append(dataDirectory + Array("/installs".utf8))
             }
             for variable in ["KERL_BASE_DIR", "KERL_DEFAULT_INSTALL_DIR", "_KERL_ACTIVE_DIR"] {
-                if let directory = lookup(variable) { managedRoots.append(PathRules.trimmed(directory)) }
+                if let directory = lookup(variable) { managedRoots.append(FilePath.trimmingTrailingSlashes(directory)) }
             }
-            if let removable = lookup("_KERL_PATH_REMOVABLE") { exactEntries.append(PathRules.trimmed(removable)) }
+            if let removable = lookup("_KERL_PATH_REMOVABLE") { exactEntries.append(FilePath.trimmingTrailingSlashes(removable)) }
         }
 
         func isVersionManaged(_ entry: [UInt8]) -> Bool {
-            let directory = PathRules.trimmed(entry)
+            let directory = FilePath.trimmingTrailingSlashes(entry)
             let withSlash = directory + [UInt8(ascii: "/")]
-            if PathRules.markers.contains(where: { withSlash.contains(subsequence: $0 + [UInt8(ascii: "/")]) }) {
+            if PathRules.markers.contains(where: { withSlash.contains($0 + [UInt8(ascii: "/")]) }) {
                 return true
             }
             if exactEntries.contains(directory) { return true }
             return managedRoots.contains { root in
                 !root.isEmpty && withSlash.starts(with: root + [UInt8(ascii: "/")])
             }
-        }
-
-        static func trimmed(_ directory: [UInt8]) -> [UInt8] {
-            var trimmed = directory
-            while trimmed.count > 1 && trimmed.last == UInt8(ascii: "/") { trimmed.removeLast() }
-            return trimmed
         }
     }
 }

@@ -2,24 +2,23 @@ import Glibc
 
 /// Serves requests one at a time until stdin ends.
 struct Server {
-    typealias Command = (Arguments, Progress) throws(CommandError) -> Term
+    typealias Command = @Sendable (Arguments, Progress) throws(CommandError) -> Term
 
-    static let commandNames = ["ping", "host_info", "sanitize_env", "libc_requirement", "pack", "assemble", "inspect", "fetch", "lock", "unlock"]
+    static let commands: [(name: String, run: Command)] = [
+        ("ping", Ping.run),
+        ("host_info", HostInfo.run),
+        ("sanitize_env", SanitizeEnv.run),
+        ("libc_requirement", LibcRequirement.run),
+        ("pack", Pack.run),
+        ("assemble", Assemble.run),
+        ("inspect", Inspect.run),
+        ("fetch", Fetch.run),
+        ("lock", Lock.run),
+        ("unlock", Lock.unlock),
+    ]
 
     static func command(named name: String) -> Command? {
-        switch name {
-        case "ping": return Ping.run
-        case "host_info": return HostInfo.run
-        case "sanitize_env": return SanitizeEnv.run
-        case "libc_requirement": return LibcRequirement.run
-        case "pack": return Pack.run
-        case "assemble": return Assemble.run
-        case "inspect": return Inspect.run
-        case "fetch": return Fetch.run
-        case "lock": return Lock.run
-        case "unlock": return Lock.unlock
-        default: return nil
-        }
+        commands.first { $0.name == name }?.run
     }
 
     let port: PortIO
@@ -61,7 +60,7 @@ struct Server {
 
     static func execute(_ request: Request, progress: Progress) -> Reply {
         guard let command = command(named: request.command) else {
-            let known = commandNames.map { ":" + $0 }.joined(separator: ", ")
+            let known = commands.map { ":" + $0.name }.joined(separator: ", ")
             return .error(CommandError(.unknownCommand, "unknown command :\(request.command); known commands: \(known)"))
         }
         do {

@@ -47,14 +47,13 @@ enum Subprocess {
             let ready = poll(&poller, 1, Int32((deadline - now) / 1_000_000) + 1)
             if ready < 0 && errno == EINTR { continue }
             guard ready > 0 else { timedOut = ready == 0; break }
-            let count = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
+            let result = chunk.withUnsafeMutableBytes { buffer in retryingOnInterrupt { read(readEnd, buffer.baseAddress, buffer.count) } }
+            guard case .success(let count) = result, count > 0 else { break }
             if output.count < outputLimit { output.append(contentsOf: chunk[..<count]) }
         }
         if timedOut { kill(pid, SIGKILL) }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = retryingOnInterrupt { waitpid(pid, &status, 0) }
         let exited = status & 0x7f == 0
         return Outcome(status: exited && !timedOut ? (status >> 8) & 0xff : nil, output: output)
     }

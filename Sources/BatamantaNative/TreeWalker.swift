@@ -17,7 +17,7 @@ enum TreeWalker {
             for name in try FileSystem.contents(of: directory) {
                 let path = relative.isEmpty ? name : relative + [UInt8(ascii: "/")] + name
                 let source = root.appending(path)
-                let status = try FileSystem.status(source)
+                let status = try FileSystem.status(source, followingLinks: false)
                 var header = TarEntryHeader(path: path, kind: .file, mode: canonicalMode(status), mtime: mtime)
                 switch status.kind {
                 case .regular:
@@ -28,7 +28,6 @@ enum TreeWalker {
                 case .symlink:
                     header.kind = .symlink
                     header.linkTarget = try FileSystem.destination(ofLink: source)
-                    try checkLink(header, source: source)
                 case .other:
                     throw CommandError(.unsupported,
                         "\(source) is not a regular file, directory or symlink (a socket, fifo or device); remove it from the tree to pack")
@@ -37,6 +36,7 @@ enum TreeWalker {
             }
         }
         entries.sort { $0.header.path.lexicographicallyPrecedes($1.header.path) }
+        try check(entries, under: root)
         return entries
     }
 
@@ -50,22 +50,35 @@ enum TreeWalker {
         }
     }
 
-    /// The dispenser refuses links that leave the extraction root, so refuse them here,
-    /// where the message can still name the file.
-    static func checkLink(_ header: TarEntryHeader, source: FilePath) throws(CommandError) {
-        let target = header.linkTarget
-        guard !target.isEmpty, target.first != UInt8(ascii: "/") else {
-            throw CommandError(.unsupported,
-                "symlink \(source) points to the absolute path \(FilePath(target)); only relative links inside the tree can be packed")
-        }
-        var depth = header.path.split(separator: UInt8(ascii: "/")).count - 1
-        for component in target.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
-            if component.elementsEqual([UInt8(ascii: ".")]) { continue }
-            depth += component.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) ? -1 : 1
-            guard depth >= 0 else {
-                throw CommandError(.unsupported,
-                    "symlink \(source) points to \(FilePath(target)), outside the tree being packed; make it stay inside")
+    /// The dispenser refuses any tree its `TarTree` rejects, so the same rules run here,
+    /// where the message can still name the source file.
+    static func check(_ entries: [PackEntry], under root: FilePath) throws(CommandError) {
+        var tree = TarTree()
+        do {
+            for entry in entries {
+                _ = try tree.admit(entry.header.path, kind: entry.header.kind, linkTarget: entry.header.linkTarget)
             }
+            try tree.checkLinks()
+        } catch {
+            throw refusal(error, entries: entries, under: root)
+        }
+    }
+
+    private static func refusal(_ error: FormatError, entries: [PackEntry], under root: FilePath) -> CommandError {
+        guard case .unsafeEntry(let reason, let path) = error else {
+            return CommandError(.unsupported, "\(root) cannot be packed: \(error.summary)")
+        }
+        let source = root.appending(path)
+        let target = FilePath(entries.first { $0.header.path == path }?.header.linkTarget ?? [])
+        switch reason {
+        case .absoluteLinkTarget:
+            return CommandError(.unsupported,
+                "symlink \(source) points to the absolute path \(target); only relative links inside the tree can be packed")
+        case .escapingLinkTarget:
+            return CommandError(.unsupported,
+                "symlink \(source) points to \(target), which leads outside the tree being packed (following the tree's own symlinks); make it stay inside")
+        default:
+            return CommandError(.unsupported, "\(source) cannot be packed: \(reason.summary)")
         }
     }
 }

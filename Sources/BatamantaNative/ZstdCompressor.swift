@@ -42,7 +42,7 @@ final class ZstdCompressor {
     }
 
     func compress(_ bytes: [UInt8]) throws(CommandError) {
-        try bytes.withUnsafeBytes { buffer in Result { () throws(CommandError) in try compress(buffer) } }.get()
+        try bytes.withBytes(compress)
     }
 
     /// Flushes everything and writes the frame epilogue (with its checksum).
@@ -60,9 +60,7 @@ final class ZstdCompressor {
         }
         try check(remaining)
         if produced > 0 {
-            try output.withUnsafeBytes { buffer in
-                Result { () throws(CommandError) in try sink(UnsafeRawBufferPointer(rebasing: buffer[..<produced])) }
-            }.get()
+            try output.withBytes { (buffer) throws(CommandError) in try sink(UnsafeRawBufferPointer(rebasing: buffer[..<produced])) }
         }
         return remaining
     }

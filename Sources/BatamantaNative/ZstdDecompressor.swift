@@ -25,7 +25,13 @@ final class ZstdDecompressor {
     ) throws(CommandError) {
         var input = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
         let capacity = output.count
-        while input.pos < input.size || !isFrameComplete {
+        while true {
+            // Checked before every call: once a frame has ended, zstd would start decoding
+            // whatever follows as a new frame, even bytes handed in by a later call.
+            if isFrameComplete {
+                guard input.pos == input.size else { throw CommandError(.corrupt, "payload of \(name) has data after its zstd frame") }
+                return
+            }
             let (result, produced) = output.withUnsafeMutableBytes { buffer -> (Int, Int) in
                 var out = ZSTD_outBuffer(dst: buffer.baseAddress, size: capacity, pos: 0)
                 let result = ZSTD_decompressStream(context, &out, &input)
@@ -36,14 +42,9 @@ final class ZstdDecompressor {
             }
             if result == 0 { isFrameComplete = true }
             if produced > 0 {
-                try output.withUnsafeBytes { buffer in
-                    Result { () throws(CommandError) in try consume(UnsafeRawBufferPointer(rebasing: buffer[..<produced])) }
-                }.get()
+                try output.withBytes { (buffer) throws(CommandError) in try consume(UnsafeRawBufferPointer(rebasing: buffer[..<produced])) }
             }
-            if isFrameComplete && input.pos < input.size {
-                throw CommandError(.corrupt, "payload of \(name) has data after its zstd frame")
-            }
-            if produced == 0 && input.pos == input.size { return }
+            if produced == 0 && input.pos == input.size && !isFrameComplete { return }
         }
     }
 }

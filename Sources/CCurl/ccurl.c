@@ -27,7 +27,3 @@ CURLcode ccurl_setopt_xferinfo_function(CURL *handle, ccurl_xferinfo_callback ca
 CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
-
-CURLcode ccurl_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *value) {
-    return curl_easy_getinfo(handle, info, value);
-}

@@ -2,7 +2,6 @@
 #include "CLibcProcess.h"
 
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,17 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-pid_t bm_proc_fork(void) { return fork(); }
-
 int bm_proc_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
-
-int bm_proc_wait(pid_t pid) {
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) return -1;
-    }
-    return 0;
-}
 
 void bm_daemon_close_inherited(const char *keep) {
     DIR *dir = opendir("/proc/self/fd");

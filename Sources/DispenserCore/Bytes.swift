@@ -14,9 +14,22 @@ func cBytes(_ pointer: UnsafePointer<CChar>) -> [UInt8] {
 }
 
 func joined(_ parts: [UInt8]...) -> [UInt8] {
+    joined(parts)
+}
+
+func joined(_ parts: [[UInt8]]) -> [UInt8] {
     var result: [UInt8] = []
     for part in parts { result.append(contentsOf: part) }
     return result
+}
+
+/// The target of the symlink at `path`, or nil when it cannot be read.
+func linkTarget(_ path: [UInt8]) -> [UInt8]? {
+    var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
+    let count = buffer.withUnsafeMutableBytes { raw in
+        withCPath(path) { readlink($0, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count) }
+    }
+    return count > 0 ? Array(buffer[0..<count]) : nil
 }
 
 /// 16 lowercase hex digits from the kernel's random source, for private temp names.

@@ -6,6 +6,8 @@ struct CacheDirectory {
     var path: [UInt8]
     var descriptor: FileDescriptor
 
+    func pathOf(_ name: [UInt8]) -> [UInt8] { joined(path, [slash], name) }
+
     /// `$BATAMANTA_CACHE_DIR`, else `$XDG_CACHE_HOME/batamanta`, else `~/.cache/batamanta`;
     /// when HOME is unset or not writable, a private `$TMPDIR/batamanta-<uid>`.
     static func locate() -> Result<CacheDirectory, Failure> {
@@ -36,49 +38,15 @@ struct CacheDirectory {
         return prepare(joined(temporary, Array("/batamanta-".utf8), decimalDigits(UInt64(geteuid()))))
     }
 
-    /// Creates missing directories (0700) and refuses, as ssh does for key files, a
-    /// directory that another user owns or could write to.
     private static func prepare(_ path: [UInt8]) -> Result<CacheDirectory, Failure> {
-        var descriptor: FileDescriptor
-        switch FileDescriptor.currentDirectory.open(path, O_RDONLY | O_DIRECTORY) {
-        case .success(let fd):
-            descriptor = fd
-        case .failure(let errno) where errno == Errno(ENOENT):
-            if let failure = makeDirectories(path) { return .failure(failure) }
-            switch FileDescriptor.currentDirectory.open(path, O_RDONLY | O_DIRECTORY) {
-            case .success(let fd): descriptor = fd
-            case .failure(let errno): return .failure(cannotUse(path, errno))
+        openPrivateDirectory(path, forbiddenBits: 0o022).map { CacheDirectory(path: path, descriptor: $0) }.mapError { refusal in
+            switch refusal {
+            case .cannotCreate(let prefix, let errno): return cannotUse(prefix, errno)
+            case .cannotOpen(let errno), .cannotStat(let errno): return cannotUse(path, errno)
+            case .ownedByAnotherUser: return Failure(.noCacheDirectory, path: path, "cache directory is owned by another user")
+            case .tooPermissive: return Failure(.noCacheDirectory, path: path, "cache directory is group- or world-writable")
             }
-        case .failure(let errno):
-            return .failure(cannotUse(path, errno))
         }
-        guard case .success(let info) = descriptor.status() else {
-            descriptor.close()
-            return .failure(cannotUse(path, .current))
-        }
-        if info.st_uid != geteuid() {
-            descriptor.close()
-            return .failure(Failure(.noCacheDirectory, path: path, "cache directory is owned by another user"))
-        }
-        if info.st_mode & 0o022 != 0 {
-            descriptor.close()
-            return .failure(Failure(.noCacheDirectory, path: path, "cache directory is group- or world-writable"))
-        }
-        return .success(CacheDirectory(path: path, descriptor: descriptor))
-    }
-
-    private static func makeDirectories(_ path: [UInt8]) -> Failure? {
-        var index = 1
-        while index <= path.count {
-            if index == path.count || path[index] == slash {
-                let prefix = Array(path[0..<index])
-                if withCPath(prefix, { mkdir($0, 0o700) }) != 0, Errno.current != Errno(EEXIST) {
-                    return cannotUse(prefix, .current)
-                }
-            }
-            index += 1
-        }
-        return nil
     }
 
     private static func cannotUse(_ path: [UInt8], _ errno: Errno) -> Failure {

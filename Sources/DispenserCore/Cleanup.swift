@@ -13,8 +13,8 @@ enum Cleanup {
                 removeIfUnlocked(name, in: cache)
             } else if name.starts(with: Extraction.newPrefix) {
                 removeIfAbandoned(name, in: cache)
-            } else if name.starts(with: appPrefix), hasHashSuffix(name), isExtraction(name, of: app, in: cache) {
-                removeIfUnlocked(name, in: cache)
+            } else if name.starts(with: appPrefix), hasHashSuffix(name) {
+                removeIfUnlocked(name, in: cache, extractionOf: app)
             }
         }
     }
@@ -25,9 +25,7 @@ enum Cleanup {
         return name.suffix(16).allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
     }
 
-    private static func isExtraction(_ name: [UInt8], of app: [UInt8], in cache: CacheDirectory) -> Bool {
-        guard case .success(let directory) = cache.descriptor.openDirectory(name) else { return false }
-        defer { directory.close() }
+    private static func isExtraction(_ directory: FileDescriptor, of app: [UInt8]) -> Bool {
         guard case .success(let marker) = directory.open(Extraction.markerName, O_RDONLY | O_NOFOLLOW) else { return false }
         defer { marker.close() }
         guard case .success(let bytes?) = marker.read(count: 4 + app.count + 1, at: 0) else { return false }
@@ -36,9 +34,12 @@ enum Cleanup {
 
     /// Renames to a trash name under LOCK_EX first, so a starting process that raced us
     /// sees the name vanish and extracts afresh instead of running a half-deleted tree.
-    private static func removeIfUnlocked(_ name: [UInt8], in cache: CacheDirectory) {
+    /// With `app`, only an extraction of it: the marker is read through the descriptor that
+    /// gets locked, so it vouches for the tree that is removed.
+    private static func removeIfUnlocked(_ name: [UInt8], in cache: CacheDirectory, extractionOf app: [UInt8]? = nil) {
         guard case .success(let directory) = cache.descriptor.openDirectory(name) else { return }
         defer { directory.close() }
+        if let app, !isExtraction(directory, of: app) { return }
         guard ExtractionLock.tryExclusive(directory) else { return }
         var victim = name
         if !name.starts(with: Extraction.trashPrefix) {

@@ -1,26 +1,21 @@
 /// Finds this binary's extraction, or extracts the payload, and returns how to start the
 /// application. Every dispenser (cli, tui, daemon) starts here and differs only in what it
-/// does with the `Launch`.
-func prepareLaunch() -> Result<Launch, Failure> {
-    let image: SelfImage
-    switch SelfImage.open() {
-    case .success(let opened): image = opened
-    case .failure(let failure): return .failure(failure)
-    }
+/// does with the `Launch`; the image is passed in because the daemon reads its metadata first.
+func prepareLaunch(_ image: SelfImage) -> Result<Launch, Failure> {
     guard let app = image.metadata.first(bytes("app")), isSafeName(app),
         let version = image.metadata.first(bytes("version")), isSafeName(version),
         image.metadata.first(bytes("exec"))?.isEmpty == false
     else {
         return .failure(Failure(.corruptPayload, path: image.executablePath, "corrupt metadata: missing or unusable app, version or exec"))
     }
-    let name = joined(app, [UInt8(ascii: "-")], version, [UInt8(ascii: "-")], Array(hexDigits(image.trailer.contentHash).prefix(16)))
+    let name = joined(app, [UInt8(ascii: "-")], version, [UInt8(ascii: "-")], hexDigits(Array(image.trailer.contentHash.prefix(8))))
 
     let cache: CacheDirectory
     switch CacheDirectory.locate() {
     case .success(let located): cache = located
     case .failure(let failure): return .failure(failure)
     }
-    let root = joined(cache.path, [slash], name)
+    let root = cache.pathOf(name)
     let launch = Launch(metadata: image.metadata, root: root, executable: image.executablePath, cache: cache)
 
     switch ExtractionLock.openShared(name, in: cache) {

@@ -29,4 +29,27 @@ enum Environment {
         }
         return entries
     }
+
+    /// `variables` with `overrides` (`NAME=VALUE`) in place of those of the same name.
+    static func variables(overriding overrides: [[UInt8]]) -> [[UInt8]] {
+        var entries = variables
+        for entry in overrides { set(&entries, entry) }
+        return entries
+    }
+}
+
+func variableName(_ entry: [UInt8]) -> ArraySlice<UInt8> {
+    entry[..<(entry.firstIndex(of: UInt8(ascii: "=")) ?? entry.endIndex)]
+}
+
+/// The value of the first `NAME=VALUE` entry named `name`.
+func variable(_ name: StaticString, in entries: [[UInt8]]) -> [UInt8]? {
+    let name = bytes(name)
+    return entries.first { variableName($0).elementsEqual(name) }.map { Array($0.dropFirst(name.count + 1)) }
+}
+
+func set(_ environment: inout [[UInt8]], _ entry: [UInt8]) {
+    let name = variableName(entry)
+    environment.removeAll { variableName($0) == name }
+    environment.append(entry)
 }

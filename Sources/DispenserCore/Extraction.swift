@@ -20,16 +20,16 @@ enum Extraction {
         let suffix = randomSuffix()
         let newName = joined(newPrefix, suffix)
         let temporaryName = joined(temporaryPrefix, suffix)
-        let temporaryPath = joined(cache.path, [slash], temporaryName)
+        let temporaryPath = cache.pathOf(temporaryName)
         if case .failure(let errno) = cache.descriptor.makeDirectory(newName, mode: 0o700) {
-            return .failure(Failure(errno: errno.rawValue, path: joined(cache.path, [slash], newName), "cannot create directory", otherwise: .noCacheDirectory))
+            return .failure(Failure(errno: errno.rawValue, path: cache.pathOf(newName), "cannot create directory", otherwise: .noCacheDirectory))
         }
         let directory: FileDescriptor
         switch cache.descriptor.openDirectory(newName, inheritable: true) {
         case .success(let fd): directory = fd
         case .failure(let errno):
             _ = cache.descriptor.removeTree(newName)
-            return .failure(Failure(errno: errno.rawValue, path: joined(cache.path, [slash], newName), "cannot open directory"))
+            return .failure(Failure(errno: errno.rawValue, path: cache.pathOf(newName), "cannot open directory"))
         }
         var currentName = newName
         let outcome = directory.lock(LOCK_EX).mapError { Failure(errno: $0.rawValue, path: temporaryPath, "cannot lock directory") }
@@ -52,7 +52,7 @@ enum Extraction {
         case .success:
             if case .failure(let errno) = directory.lock(LOCK_SH) {
                 directory.close()
-                return .failure(Failure(errno: errno.rawValue, path: joined(cache.path, [slash], name), "cannot lock extraction"))
+                return .failure(Failure(errno: errno.rawValue, path: cache.pathOf(name), "cannot lock extraction"))
             }
             return .success(directory)
         case .failure(let errno) where errno == Errno(EEXIST) || errno == Errno(ENOTEMPTY):
@@ -60,13 +60,13 @@ enum Extraction {
             directory.close()
             switch ExtractionLock.openShared(name, in: cache) {
             case .success(let winner?): return .success(winner)
-            case .success(nil): return .failure(Failure(.osError, path: joined(cache.path, [slash], name), "extraction vanished while starting"))
+            case .success(nil): return .failure(Failure(.osError, path: cache.pathOf(name), "extraction vanished while starting"))
             case .failure(let failure): return .failure(failure)
             }
         case .failure(let errno):
             _ = cache.descriptor.removeTree(temporaryName)
             directory.close()
-            return .failure(Failure(errno: errno.rawValue, path: joined(cache.path, [slash], name), "cannot rename extraction into place"))
+            return .failure(Failure(errno: errno.rawValue, path: cache.pathOf(name), "cannot rename extraction into place"))
         }
     }
 
@@ -96,7 +96,7 @@ enum Extraction {
             case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: image.executablePath, "cannot read payload", otherwise: .ioError))
             }
             var compressed = UnsafeRawBufferPointer(rebasing: input[0..<count])
-            if offset == image.trailer.payloadOffset, !ZstdDecoder.hasChecksummedFrameHeader(compressed) {
+            if offset == image.trailer.payloadOffset, !ZstdFrame.hasChecksummedHeader(compressed) {
                 return .failure(Failure(.corruptPayload, path: image.executablePath, "corrupt payload: not a checksummed zstd frame"))
             }
             hasher.update(compressed)

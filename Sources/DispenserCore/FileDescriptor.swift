@@ -60,6 +60,24 @@ struct FileDescriptor {
         return .success(bytes)
     }
 
+    /// The file from its start to its end, or its first `limit` bytes.
+    func readAll(limit: Int) -> Result<[UInt8], Errno> {
+        var contents: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: min(limit, 1 << 16))
+        while contents.count < limit {
+            let wanted = min(buffer.count, limit - contents.count)
+            let result = buffer.withUnsafeMutableBytes {
+                read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<wanted]), at: UInt64(contents.count))
+            }
+            switch result {
+            case .failure(let errno): return .failure(errno)
+            case .success(0): return .success(contents)
+            case .success(let count): contents.append(contentsOf: buffer[0..<count])
+            }
+        }
+        return .success(contents)
+    }
+
     func writeAll(_ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
         var offset = 0
         while offset < bytes.count {

@@ -10,7 +10,9 @@ struct Launch {
 
     /// Only returns on failure. `userArguments` follow the metadata's; by default the
     /// dispenser's own, which the daemon replaces because its first one is a command.
-    func exec(userArguments: [[UInt8]] = Array(Environment.arguments.dropFirst())) -> Failure {
+    /// `overrides` (`NAME=VALUE`) stand in for variables of the dispenser's environment,
+    /// so the metadata's `env` records still take precedence over them.
+    func exec(userArguments: [[UInt8]] = Array(Environment.arguments.dropFirst()), environment overrides: [[UInt8]] = []) -> Failure {
         var config: [UInt8] = []
         if let runtimeConfig = metadata.first(bytes("runtime_config")) {
             switch copyRuntimeConfig(runtimeConfig) {
@@ -31,13 +33,13 @@ struct Launch {
             path = Array("/bin/sh".utf8)
             arguments = [path, Array("-c".utf8), Array(". \"$0\"; exec \"$@\"".utf8), resolve(expand(script, config: config))] + arguments
         }
-        let environment = makeEnvironment(config: config)
+        let environment = makeEnvironment(config: config, overrides: overrides)
         let failure = execute(path, arguments, environment)
         return Failure(errno: failure.rawValue, path: path, "cannot execute")
     }
 
-    private func makeEnvironment(config: [UInt8]) -> [[UInt8]] {
-        var environment = Environment.variables
+    private func makeEnvironment(config: [UInt8], overrides: [[UInt8]]) -> [[UInt8]] {
+        var environment = Environment.variables(overriding: overrides)
         for entry in metadata.all(bytes("env_default")) {
             let name = variableName(entry)
             if !environment.contains(where: { variableName($0) == name }) { environment.append(expand(entry, config: config)) }
@@ -123,16 +125,6 @@ struct Launch {
     }
 }
 
-private func variableName(_ entry: [UInt8]) -> ArraySlice<UInt8> {
-    entry[..<(entry.firstIndex(of: UInt8(ascii: "=")) ?? entry.endIndex)]
-}
-
-private func set(_ environment: inout [[UInt8]], _ entry: [UInt8]) {
-    let name = variableName(entry)
-    environment.removeAll { variableName($0) == name }
-    environment.append(entry)
-}
-
 /// `en_US.UTF-8`, `C.utf8` and the like, compared without locale-aware case folding.
 private func isUTF8Locale(_ value: [UInt8]) -> Bool {
     let lowered = value.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }
@@ -146,7 +138,7 @@ private func isUTF8Locale(_ value: [UInt8]) -> Bool {
 }
 
 /// execve with NUL-terminated copies; returns the errno when it fails.
-private func execute(_ path: [UInt8], _ arguments: [[UInt8]], _ environment: [[UInt8]]) -> Errno {
+func execute(_ path: [UInt8], _ arguments: [[UInt8]], _ environment: [[UInt8]]) -> Errno {
     func terminatedPointers(_ strings: [[UInt8]]) -> [UnsafeMutablePointer<CChar>?] {
         strings.map { string in
             let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: string.count + 1)

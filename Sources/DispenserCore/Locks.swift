@@ -12,11 +12,11 @@ enum ExtractionLock {
         switch cache.descriptor.openDirectory(name, inheritable: true) {
         case .success(let fd): directory = fd
         case .failure(let errno) where errno == Errno(ENOENT): return .success(nil)
-        case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: joined(cache.path, [slash], name), "cannot open extraction"))
+        case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: cache.pathOf(name), "cannot open extraction"))
         }
         if case .failure(let errno) = directory.lock(LOCK_SH) {
             directory.close()
-            return .failure(Failure(errno: errno.rawValue, path: joined(cache.path, [slash], name), "cannot lock extraction"))
+            return .failure(Failure(errno: errno.rawValue, path: cache.pathOf(name), "cannot lock extraction"))
         }
         guard case .success(let opened) = directory.status(), case .success(let named) = cache.descriptor.status(of: name),
             opened.st_dev == named.st_dev, opened.st_ino == named.st_ino

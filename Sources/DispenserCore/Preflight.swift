@@ -19,12 +19,6 @@ enum Preflight {
         case unknown
     }
 
-    static let glibcPaths: [StaticString] = [
-        "/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6",
-        "/lib/aarch64-linux-gnu/libc.so.6", "/usr/lib/aarch64-linux-gnu/libc.so.6",
-        "/lib64/libc.so.6", "/usr/lib64/libc.so.6", "/lib/libc.so.6", "/usr/lib/libc.so.6",
-    ]
-
     /// `libc` is the metadata `libc` value (`gnu 2.34`, `musl` or `none`), `needs` the
     /// `needs` values (`libcrypto.so.3`).
     static func check(libc: [UInt8]?, needs: [[UInt8]], executable: [UInt8]) -> Failure? {
@@ -58,16 +52,10 @@ enum Preflight {
     }
 
     static func detectHost() -> HostLibc {
-        for path in glibcPaths {
-            if let version = highestGlibcVersion(in: bytes(path)) { return .glibc(version) }
+        for directory in bytes(SystemLibraries.defaultPath).split(separator: UInt8(ascii: ":")) {
+            if let version = highestGlibcVersion(in: joined(Array(directory), Array("/libc.so.6".utf8))) { return .glibc(version) }
         }
-        for directory in ["/lib", "/usr/lib"] as [StaticString] {
-            guard case .success(let fd) = FileDescriptor.currentDirectory.openDirectory(bytes(directory)) else { continue }
-            defer { fd.close() }
-            if case .success(let names) = fd.entryNames(), names.contains(where: { $0.starts(with: "ld-musl-".utf8) }) {
-                return .musl
-            }
-        }
+        if case .success = FileDescriptor.currentDirectory.status(of: bytes(SystemLibraries.muslLoader)) { return .musl }
         return .unknown
     }
 

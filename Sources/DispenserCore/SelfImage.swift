@@ -17,7 +17,7 @@ struct SelfImage {
         case .success(let fd): file = fd
         case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: path, "cannot open own executable"))
         }
-        let executable = resolvedExecutablePath()
+        let executable = linkTarget(path) ?? path
         let size: UInt64
         switch file.status() {
         case .success(let info): size = UInt64(info.st_size)
@@ -25,27 +25,31 @@ struct SelfImage {
         }
         guard size >= UInt64(Trailer.size) else { return .failure(Failure(FormatError.noTrailer, path: executable)) }
 
-        let trailerBytes: [UInt8]
-        switch file.read(count: Trailer.size, at: size - UInt64(Trailer.size)) {
-        case .success(let bytes?): trailerBytes = bytes
+        // Metadata is a few hundred bytes and ends where the trailer starts, so one read
+        // of the tail usually holds both.
+        let tailSize = min(size, 4096)
+        let tail: [UInt8]
+        switch file.read(count: Int(tailSize), at: size - tailSize) {
+        case .success(let bytes?): tail = bytes
         case .success(nil): return .failure(Failure(FormatError.noTrailer, path: executable))
         case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: executable, "cannot read trailer", otherwise: .ioError))
         }
         let trailer: Trailer
         do throws(FormatError) {
-            trailer = try Trailer.parse(trailerBytes, fileSize: size)
+            trailer = try Trailer.parse(Array(tail.suffix(Trailer.size)), fileSize: size)
         } catch {
             return .failure(Failure(error, path: executable))
         }
-        // Metadata is a few hundred bytes; a huge length means a damaged trailer.
-        guard trailer.metadataLength <= 1 << 20 else {
-            return .failure(Failure(FormatError.corrupt(.trailerLayout), path: executable))
-        }
         let metadataBytes: [UInt8]
-        switch file.read(count: Int(trailer.metadataLength), at: trailer.metadataOffset) {
-        case .success(let bytes?): metadataBytes = bytes
-        case .success(nil): return .failure(Failure(FormatError.corrupt(.trailerLayout), path: executable))
-        case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: executable, "cannot read metadata", otherwise: .ioError))
+        let metadataEnd = tail.count - Trailer.size
+        if trailer.metadataLength <= UInt64(metadataEnd) {
+            metadataBytes = Array(tail[(metadataEnd - Int(trailer.metadataLength))..<metadataEnd])
+        } else {
+            switch file.read(count: Int(trailer.metadataLength), at: trailer.metadataOffset) {
+            case .success(let bytes?): metadataBytes = bytes
+            case .success(nil): return .failure(Failure(FormatError.corrupt(.trailerLayout), path: executable))
+            case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: executable, "cannot read metadata", otherwise: .ioError))
+            }
         }
         do throws(FormatError) {
             let metadata = try Metadata.parse(metadataBytes)
@@ -54,13 +58,5 @@ struct SelfImage {
         } catch {
             return .failure(Failure(error, path: executable))
         }
-    }
-
-    private static func resolvedExecutablePath() -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
-        let count = buffer.withUnsafeMutableBytes { raw in
-            withCPath(path) { readlink($0, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count) }
-        }
-        return count > 0 ? Array(buffer[0..<count]) : path
     }
 }

@@ -4,12 +4,16 @@ import CLibc
 /// look. It errs towards "present": a false alarm would refuse a binary that runs, while
 /// a miss only leaves the loader's own error, as without the check.
 enum SystemLibraries {
+    // Most specific first: the lookup only asks whether any holds a library, but Preflight
+    // takes the first libc.so.6, and a biarch system keeps its 32-bit one in /lib.
     #if arch(arm64)
-    static let defaultPath: StaticString = "/lib:/usr/lib:/lib64:/usr/lib64:/usr/local/lib:/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu"
+    static let defaultPath: StaticString = "/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu:/lib64:/usr/lib64:/lib:/usr/lib:/usr/local/lib"
     static let muslPathFile: StaticString = "/etc/ld-musl-aarch64.path"
+    static let muslLoader: StaticString = "/lib/ld-musl-aarch64.so.1"
     #else
-    static let defaultPath: StaticString = "/lib:/usr/lib:/lib64:/usr/lib64:/usr/local/lib:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu"
+    static let defaultPath: StaticString = "/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib64:/usr/lib64:/lib:/usr/lib:/usr/local/lib"
     static let muslPathFile: StaticString = "/etc/ld-musl-x86_64.path"
+    static let muslLoader: StaticString = "/lib/ld-musl-x86_64.so.1"
     #endif
 
     /// The first of `names` this system does not have.
@@ -59,11 +63,10 @@ enum SystemLibraries {
 
     /// The whole file, or nothing when it is missing, unreadable or implausibly large.
     static func contents(of path: [UInt8]) -> [UInt8] {
+        let limit = 1 << 26
         guard case .success(let file) = FileDescriptor.currentDirectory.open(path, O_RDONLY) else { return [] }
         defer { file.close() }
-        guard case .success(let info) = file.status(), info.st_size > 0, info.st_size < 1 << 26,
-            case .success(let data?) = file.read(count: Int(info.st_size), at: 0)
-        else { return [] }
+        guard case .success(let data) = file.readAll(limit: limit), data.count < limit else { return [] }
         return data
     }
 }

@@ -27,13 +27,13 @@ struct TreeWriter {
             return begin()
         case .data(let bytes):
             guard let file else { return .success(()) }
-            if case .failure(let errno) = file.writeAll(bytes) { return .failure(failure(errno, "cannot write")) }
+            if case .failure(let errno) = file.writeAll(bytes) { return .failure(failure(errno, "cannot write", at: entry.path)) }
             return .success(())
         case .entryEnd:
             guard let file else { return .success(()) }
             self.file = nil
             defer { file.close() }
-            if case .failure(let errno) = file.setMode(entry.mode & 0o777) { return .failure(failure(errno, "cannot set mode of")) }
+            if case .failure(let errno) = file.setMode(entry.mode & 0o777) { return .failure(failure(errno, "cannot set mode of", at: entry.path)) }
             return .success(())
         }
     }
@@ -49,13 +49,13 @@ struct TreeWriter {
         case .file:
             switch parent.open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) {
             case .success(let fd): file = fd
-            case .failure(let errno): return .failure(failure(errno, "cannot create"))
+            case .failure(let errno): return .failure(failure(errno, "cannot create", at: entry.path))
             }
         case .directory:
-            if case .failure(let errno) = parent.makeDirectory(name, mode: 0o700) { return .failure(failure(errno, "cannot create directory")) }
+            if case .failure(let errno) = parent.makeDirectory(name, mode: 0o700) { return .failure(failure(errno, "cannot create directory", at: entry.path)) }
             directoryModes.append((entry.path, entry.mode & 0o777))
         case .symlink:
-            if case .failure(let errno) = parent.makeSymlink(name, target: entry.linkTarget) { return .failure(failure(errno, "cannot create symlink")) }
+            if case .failure(let errno) = parent.makeSymlink(name, target: entry.linkTarget) { return .failure(failure(errno, "cannot create symlink", at: entry.path)) }
         }
         return .success(())
     }
@@ -68,7 +68,7 @@ struct TreeWriter {
             parentPath = directory
             return nil
         case .failure(let errno):
-            return failure(errno, "cannot open directory")
+            return failure(errno, "cannot open directory", at: entry.path)
         }
     }
 
@@ -96,14 +96,13 @@ struct TreeWriter {
     mutating func finish() -> Result<Void, Failure> {
         closeParent()
         for directory in directoryModes.reversed() {
-            entry = TarEntryHeader(path: directory.path, kind: .directory, mode: directory.mode)
             switch openBelowRoot(directory.path) {
             case .failure(let errno):
-                return .failure(failure(errno, "cannot open directory"))
+                return .failure(failure(errno, "cannot open directory", at: directory.path))
             case .success(let fd):
                 let result = fd.setMode(directory.mode)
                 fd.close()
-                if case .failure(let errno) = result { return .failure(failure(errno, "cannot set mode of")) }
+                if case .failure(let errno) = result { return .failure(failure(errno, "cannot set mode of", at: directory.path)) }
             }
         }
         return .success(())
@@ -116,7 +115,8 @@ struct TreeWriter {
         closeParent()
     }
 
-    private func failure(_ errno: Errno, _ message: StaticString) -> Failure {
-        Failure(errno: errno.rawValue, path: joined(rootPath, [slash], entry.path), message, otherwise: .ioError)
+    /// `path` is the entry's, relative to the root.
+    private func failure(_ errno: Errno, _ message: StaticString, at path: [UInt8]) -> Failure {
+        Failure(errno: errno.rawValue, path: joined(rootPath, [slash], path), message, otherwise: .ioError)
     }
 }

@@ -29,10 +29,4 @@ struct ZstdDecoder {
         input = UnsafeRawBufferPointer(rebasing: input[(input.startIndex + source.pos)...])
         return (destination.pos, result == 0)
     }
-
-    /// We write exactly one frame with the checksum flag on (docs/FORMAT.md), so a frame
-    /// without one was not made by us and would skip the integrity check.
-    static func hasChecksummedFrameHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.count >= 5 && bytes[0] == 0x28 && bytes[1] == 0xB5 && bytes[2] == 0x2F && bytes[3] == 0xFD && bytes[4] & 0x04 != 0
-    }
 }

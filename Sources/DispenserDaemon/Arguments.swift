@@ -52,10 +52,10 @@ enum Command {
     private static func timeout(_ rest: inout [[UInt8]], default value: Int, command: [UInt8]) -> Result<Int, DaemonFailure> {
         var seconds = value
         if rest.count >= 2, rest[0] == Array("--timeout".utf8) {
-            guard let parsed = parseSeconds(rest[1]) else {
+            guard let parsed = decimalValue(rest[1], maxDigits: 5), parsed >= 1, parsed <= 86_400 else {
                 return .failure(.usage(Array("--timeout needs a whole number of seconds from 1 to 86400, got '".utf8), rest[1], [UInt8(ascii: "'")]))
             }
-            seconds = parsed
+            seconds = Int(parsed)
             rest.removeFirst(2)
         }
         if let extra = rest.first {
@@ -67,15 +67,5 @@ enum Command {
     private static func noMore(_ rest: [[UInt8]], command: [UInt8], _ result: Command) -> Result<Command, DaemonFailure> {
         guard let extra = rest.first else { return .success(result) }
         return .failure(.usage(command, Array(": unexpected argument '".utf8), extra, [UInt8(ascii: "'")]))
-    }
-
-    private static func parseSeconds(_ text: [UInt8]) -> Int? {
-        guard !text.isEmpty, text.count <= 5 else { return nil }
-        var value = 0
-        for byte in text {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(byte - UInt8(ascii: "0"))
-        }
-        return value >= 1 && value <= 86_400 ? value : nil
     }
 }

@@ -11,11 +11,11 @@ enum DaemonFailure: Error {
     static let usage: Int32 = 64
 
     static func refused(_ parts: [UInt8]...) -> DaemonFailure {
-        .message(status: refused, text: parts.reduce(into: []) { $0.append(contentsOf: $1) })
+        .message(status: refused, text: joined(parts))
     }
 
     static func usage(_ parts: [UInt8]...) -> DaemonFailure {
-        .message(status: usage, text: parts.reduce(into: []) { $0.append(contentsOf: $1) } + Array(" (see --help)".utf8))
+        .message(status: usage, text: joined(parts + [Array(" (see --help)".utf8)]))
     }
 
     /// A failed system call on `path`, with the core's errno-to-status mapping.
@@ -46,8 +46,5 @@ extension FileDescriptor {
 
 /// One line on stdout.
 func say(_ parts: [UInt8]...) {
-    var line: [UInt8] = []
-    for part in parts { line.append(contentsOf: part) }
-    line.append(UInt8(ascii: "\n"))
-    FileDescriptor.standardOutput.writeAll(line)
+    FileDescriptor.standardOutput.writeAll(joined(parts + [[UInt8(ascii: "\n")]]))
 }

@@ -17,8 +17,8 @@ struct PidFile {
         case .success(nil): return .success(nil)
         case .success(let contents?):
             let lines = contents.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-            guard lines.count >= 2, let pid = parsePid(Array(lines[0])), lines[1].first == slash else { return .success(nil) }
-            return .success(PidFile(pid: pid, root: Array(lines[1])))
+            guard lines.count >= 2, let pid = decimalValue(lines[0], maxDigits: 9), pid > 1, lines[1].first == slash else { return .success(nil) }
+            return .success(PidFile(pid: Int32(pid), root: Array(lines[1])))
         }
     }
 
@@ -40,15 +40,5 @@ struct PidFile {
             state.remove(state.pidName)
             return .success(nil)
         }
-    }
-
-    private static func parsePid(_ text: [UInt8]) -> Int32? {
-        guard !text.isEmpty, text.count <= 9 else { return nil }
-        var value: Int32 = 0
-        for byte in text {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int32(byte - UInt8(ascii: "0"))
-        }
-        return value > 1 ? value : nil
     }
 }

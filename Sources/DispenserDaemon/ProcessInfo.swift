@@ -17,12 +17,7 @@ enum ProcessInfo {
 
     /// The target of /proc/<pid>/exe, or nil when it is gone or belongs to another user.
     static func executable(_ pid: Int32) -> [UInt8]? {
-        let path = joined(Array("/proc/".utf8), decimalDigits(UInt64(pid)), Array("/exe".utf8))
-        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
-        let count = buffer.withUnsafeMutableBytes { raw in
-            withCPath(path) { readlink($0, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count) }
-        }
-        return count > 0 ? Array(buffer[0..<count]) : nil
+        linkTarget(joined(Array("/proc/".utf8), decimalDigits(UInt64(pid)), Array("/exe".utf8)))
     }
 
     static func signal(_ pid: Int32, _ signal: Int32) {

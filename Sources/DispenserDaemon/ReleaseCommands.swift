@@ -5,18 +5,13 @@ import CLibc
 /// the node through RELEASE_NODE and RELEASE_COOKIE, which are set here from the launch
 /// spec and the state directory, and writes its temporary files there too.
 enum ReleaseCommands {
-    static func run(_ command: Command, image: SelfImage, state: StateDirectory) -> Result<Int32, DaemonFailure> {
+    /// `scriptArguments` are the script's own: `remote`, `rpc EXPR` or `eval EXPR`.
+    static func run(_ scriptArguments: [[UInt8]], image: SelfImage, state: StateDirectory) -> Result<Int32, DaemonFailure> {
         guard image.metadata.first(bytes("format")) == Array("release".utf8) else {
             return .failure(.refused(Array("remote, rpc and eval need a binary built with format: :release".utf8)))
         }
-        var scriptArguments: [[UInt8]]
-        switch command {
-        case .remote: scriptArguments = [Array("remote".utf8)]
-        case .rpc(let expression): scriptArguments = [Array("rpc".utf8), expression]
-        case .eval(let expression): scriptArguments = [Array("eval".utf8), expression]
-        default: return .failure(.usage(Array("not a release command".utf8)))
-        }
-        if case .eval = command {} else {
+        // eval starts a VM of its own; remote and rpc need the running node.
+        if scriptArguments.first != Array("eval".utf8) {
             switch PidFile.running(state) {
             case .failure(let failure): return .failure(failure)
             case .success(nil): return .failure(.refused(state.app, Array(" is not running".utf8)))
@@ -29,7 +24,7 @@ enum ReleaseCommands {
         case .failure(let failure): return .failure(failure)
         }
         let launch: Launch
-        switch prepareLaunch() {
+        switch prepareLaunch(image) {
         case .success(let prepared): launch = prepared
         case .failure(let failure): return .failure(.core(failure))
         }
@@ -38,41 +33,20 @@ enum ReleaseCommands {
         }
 
         let records = image.metadata.all(bytes("env"))
-        func recorded(_ name: StaticString) -> [UInt8]? {
-            let prefix = joined(bytes(name), [UInt8(ascii: "=")])
-            return records.first { $0.starts(with: prefix) }.map { Array($0.dropFirst(prefix.count)) }
-        }
-        guard let release = recorded("RELEASE_NAME"), isSafeName(release) else {
+        guard let release = variable("RELEASE_NAME", in: records), isSafeName(release) else {
             return .failure(.core(Failure(.corruptPayload, path: image.executablePath, "corrupt metadata: no usable RELEASE_NAME")))
         }
-        var settings: [([UInt8], [UInt8])] = [
-            (Array("RELEASE_COOKIE".utf8), cookie),
-            (Array("RELEASE_TMP".utf8), state.pathOf(StateDirectory.temporaryName)),
-        ]
-        for name in ["RELEASE_NODE", "RELEASE_DISTRIBUTION"] as [StaticString] {
-            if let value = recorded(name) { settings.append((bytes(name), value)) }
+        // Only what finds the node: the script sets up the rest of a release's environment itself.
+        let nodeRecords = records.filter { record in
+            (["RELEASE_NODE", "RELEASE_DISTRIBUTION"] as [StaticString]).contains { variableName(record).elementsEqual(bytes($0)) }
         }
-        for (name, value) in settings {
-            _ = withCPath(name) { name in withCPath(value) { setenv(name, $0, 1) } }
-        }
+        let overrides = [
+            joined(Array("RELEASE_COOKIE=".utf8), cookie),
+            joined(Array("RELEASE_TMP=".utf8), state.pathOf(StateDirectory.temporaryName)),
+        ] + nodeRecords
         let shell: [UInt8] = Array("/bin/sh".utf8)
         let script = joined(launch.root, Array("/bin/".utf8), release)
-        let errno = execute(shell, [shell, script] + scriptArguments)
+        let errno = execute(shell, [shell, script] + scriptArguments, Environment.variables(overriding: overrides))
         return .failure(.system(errno, path: shell, "cannot execute"))
-    }
-
-    /// execv with the current environment; returns the errno when it fails.
-    private static func execute(_ path: [UInt8], _ arguments: [[UInt8]]) -> Errno {
-        var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { argument in
-            let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: argument.count + 1)
-            for (index, byte) in argument.enumerated() { pointer[index] = CChar(bitPattern: byte) }
-            pointer[argument.count] = 0
-            return pointer
-        }
-        pointers.append(nil)
-        _ = withCPath(path) { path in pointers.withUnsafeBufferPointer { execv(path, $0.baseAddress!) } }
-        let failure = Errno.current
-        for pointer in pointers { pointer?.deallocate() }
-        return failure
     }
 }

@@ -6,12 +6,7 @@ import CLibc
 /// controlling terminal), with stdin from /dev/null and stdout/stderr appended to the
 /// log: closing the terminal that started it sends it nothing.
 enum Start {
-    static func run(_ image: SelfImage, app: [UInt8], arguments: [[UInt8]], timeout: Int) -> Result<Int32, DaemonFailure> {
-        let state: StateDirectory
-        switch StateDirectory.locate(app: app) {
-        case .success(let located): state = located
-        case .failure(let failure): return .failure(failure)
-        }
+    static func run(_ image: SelfImage, state: StateDirectory, arguments: [[UInt8]], timeout: Int) -> Result<Int32, DaemonFailure> {
         let lock: FileDescriptor
         switch state.lock() {
         case .success(let held): lock = held
@@ -22,12 +17,12 @@ enum Start {
         switch PidFile.running(state) {
         case .failure(let failure): return .failure(failure)
         case .success(let running?):
-            return .failure(.refused(app, Array(" is already running (pid ".utf8), running.pidText, Array(")".utf8)))
+            return .failure(.refused(state.app, Array(" is already running (pid ".utf8), running.pidText, Array(")".utf8)))
         case .success(nil): break
         }
 
         let launch: Launch
-        switch prepareLaunch() {
+        switch prepareLaunch(image) {
         case .success(let prepared): launch = prepared
         case .failure(let failure): return .failure(.core(failure))
         }
@@ -44,9 +39,9 @@ enum Start {
         }
         defer { log.close() }
 
-        let environment: [([UInt8], [UInt8])] = [
-            (Array("RELEASE_COOKIE".utf8), cookie),
-            (Array("BATAMANTA_READY_FILE".utf8), state.pathOf(state.readyName)),
+        let environment = [
+            joined(Array("RELEASE_COOKIE=".utf8), cookie),
+            joined(Array("BATAMANTA_READY_FILE=".utf8), state.pathOf(state.readyName)),
         ]
         let pid: Int32
         switch Detach.spawn(launch, arguments: arguments, environment: environment, output: log) {
@@ -69,7 +64,7 @@ enum Start {
         }
         state.remove(state.readyName)
         if ready {
-            say(Array("started ".utf8), app, Array(" (pid ".utf8), pidFile.pidText, Array("), log: ".utf8), state.pathOf(state.logName))
+            say(Array("started ".utf8), state.app, Array(" (pid ".utf8), pidFile.pidText, Array("), log: ".utf8), state.pathOf(state.logName))
             return .success(0)
         }
         // A VM that neither came up nor died in time is killed, so a failed start never
@@ -80,21 +75,21 @@ enum Start {
         let why: [UInt8] = settled
             ? Array(" exited before its boot finished; the end of its log is above".utf8)
             : joined(Array(" did not finish booting within ".utf8), decimalDigits(UInt64(timeout)), Array(" s (start --timeout N) and was killed; the end of its log is above".utf8))
-        return .failure(.refused(app, Array(" (pid ".utf8), pidFile.pidText, Array(")".utf8), why))
+        return .failure(.refused(state.app, Array(" (pid ".utf8), pidFile.pidText, Array(")".utf8), why))
     }
 }
 
 /// The double fork. The intermediate child reports the grandchild's pid through a pipe
 /// and exits at once, so the VM is reparented to init (or the nearest subreaper).
 enum Detach {
-    static func spawn(_ launch: Launch, arguments: [[UInt8]], environment: [([UInt8], [UInt8])], output: FileDescriptor) -> Result<Int32, DaemonFailure> {
+    static func spawn(_ launch: Launch, arguments: [[UInt8]], environment: [[UInt8]], output: FileDescriptor) -> Result<Int32, DaemonFailure> {
         var ends: [Int32] = [-1, -1]
         guard ends.withUnsafeMutableBufferPointer({ bm_proc_pipe($0.baseAddress!) }) == 0 else {
             return .failure(.system(.current, path: [], "cannot create a pipe"))
         }
         let reader = FileDescriptor(rawValue: ends[0])
         let writer = FileDescriptor(rawValue: ends[1])
-        let child = bm_proc_fork()
+        let child = fork()
         if child < 0 {
             reader.close()
             writer.close()
@@ -103,7 +98,7 @@ enum Detach {
         if child == 0 {
             reader.close()
             _ = setsid()
-            let grandchild = bm_proc_fork()
+            let grandchild = fork()
             if grandchild == 0 {
                 writer.close()
                 becomeDaemon(launch, arguments: arguments, environment: environment, output: output)
@@ -124,7 +119,7 @@ enum Detach {
             }
         }
         reader.close()
-        _ = bm_proc_wait(child)
+        _ = waitForChild(child)
         guard filled == 4 else { return .failure(.system(.current, path: [], "cannot start the daemon process")) }
         if value <= 0 { return .failure(.system(Errno(-value), path: [], "cannot fork")) }
         return .success(value)
@@ -132,7 +127,7 @@ enum Detach {
 
     /// In the grandchild: standard streams, environment, exec. A failure is written to
     /// the log, where `start` shows it.
-    private static func becomeDaemon(_ launch: Launch, arguments: [[UInt8]], environment: [([UInt8], [UInt8])], output: FileDescriptor) -> Never {
+    private static func becomeDaemon(_ launch: Launch, arguments: [[UInt8]], environment: [[UInt8]], output: FileDescriptor) -> Never {
         if case .success(let null) = FileDescriptor.currentDirectory.open(Array("/dev/null".utf8), O_RDONLY) {
             _ = dup2(null.rawValue, 0)
             null.close()
@@ -140,10 +135,7 @@ enum Detach {
         _ = dup2(output.rawValue, 1)
         _ = dup2(output.rawValue, 2)
         withCPath(launch.root) { bm_daemon_close_inherited($0) }
-        for (name, value) in environment {
-            _ = withCPath(name) { name in withCPath(value) { setenv(name, $0, 1) } }
-        }
-        launch.exec(userArguments: arguments).report()
+        launch.exec(userArguments: arguments, environment: environment).report()
         _exit(ExitCode.osError.rawValue)
     }
 }

@@ -29,36 +29,15 @@ struct StateDirectory {
                                      text: Array("neither XDG_STATE_HOME nor HOME is an absolute path; cannot place the daemon's state directory".utf8)))
         }
         let path = joined(base, Array("/batamanta/".utf8), app)
-        if let failure = makeDirectories(path) { return .failure(failure) }
-        let descriptor: FileDescriptor
-        switch FileDescriptor.currentDirectory.open(path, O_RDONLY | O_DIRECTORY) {
-        case .success(let fd): descriptor = fd
-        case .failure(let errno): return .failure(.system(errno, path: path, "cannot open state directory", otherwise: .noCacheDirectory))
-        }
-        guard case .success(let info) = descriptor.status() else {
-            return .failure(.system(.current, path: path, "cannot stat state directory", otherwise: .noCacheDirectory))
-        }
-        if info.st_uid != geteuid() {
-            return .failure(.core(Failure(.noCacheDirectory, path: path, "state directory is owned by another user")))
-        }
-        if info.st_mode & 0o077 != 0 {
-            return .failure(.core(Failure(.noCacheDirectory, path: path, "state directory is accessible to other users; make it 0700")))
-        }
-        return .success(StateDirectory(path: path, descriptor: descriptor, app: app))
-    }
-
-    private static func makeDirectories(_ path: [UInt8]) -> DaemonFailure? {
-        var index = 1
-        while index <= path.count {
-            if index == path.count || path[index] == slash {
-                let prefix = Array(path[0..<index])
-                if withCPath(prefix, { mkdir($0, 0o700) }) != 0, Errno.current != Errno(EEXIST) {
-                    return .system(.current, path: prefix, "cannot create state directory", otherwise: .noCacheDirectory)
-                }
+        return openPrivateDirectory(path, forbiddenBits: 0o077).map { StateDirectory(path: path, descriptor: $0, app: app) }.mapError { refusal in
+            switch refusal {
+            case .cannotCreate(let prefix, let errno): return .system(errno, path: prefix, "cannot create state directory", otherwise: .noCacheDirectory)
+            case .cannotOpen(let errno): return .system(errno, path: path, "cannot open state directory", otherwise: .noCacheDirectory)
+            case .cannotStat(let errno): return .system(errno, path: path, "cannot stat state directory", otherwise: .noCacheDirectory)
+            case .ownedByAnotherUser: return .core(Failure(.noCacheDirectory, path: path, "state directory is owned by another user"))
+            case .tooPermissive: return .core(Failure(.noCacheDirectory, path: path, "state directory is accessible to other users; make it 0700"))
             }
-            index += 1
         }
-        return nil
     }
 
     /// Start and stop hold this for their whole run, so they never interleave.
@@ -84,17 +63,7 @@ struct StateDirectory {
         case .failure(let errno): return .failure(.system(errno, path: pathOf(name), "cannot open", otherwise: .ioError))
         }
         defer { file.close() }
-        var contents: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while contents.count < limit {
-            let result = buffer.withUnsafeMutableBytes { file.read(into: $0, at: UInt64(contents.count)) }
-            switch result {
-            case .failure(let errno): return .failure(.system(errno, path: pathOf(name), "cannot read", otherwise: .ioError))
-            case .success(0): return .success(contents)
-            case .success(let count): contents.append(contentsOf: buffer[0..<count])
-            }
-        }
-        return .success(contents)
+        return file.readAll(limit: limit).map { .some($0) }.mapError { .system($0, path: pathOf(name), "cannot read", otherwise: .ioError) }
     }
 
     /// Replaces `name` atomically: a reader sees the old or the new contents, never half.

@@ -18,24 +18,21 @@ func dispatch() -> Result<Int32, DaemonFailure> {
     guard let app = image.metadata.first(bytes("app")), isSafeName(app) else {
         return .failure(.core(Failure(.corruptPayload, path: image.executablePath, "corrupt metadata: missing or unusable app")))
     }
-    if case .help = command {
+    // Every command but help needs the state directory; help must work without one.
+    let state = { StateDirectory.locate(app: app) }
+    switch command {
+    case .help:
         FileDescriptor.standardOutput.writeAll(Help.text(program: arguments.first ?? app, app: app))
         return .success(0)
-    }
-    if case .start(let appArguments, let timeout) = command {
-        return Start.run(image, app: app, arguments: appArguments, timeout: timeout)
-    }
-    let state: StateDirectory
-    switch StateDirectory.locate(app: app) {
-    case .success(let located): state = located
-    case .failure(let failure): return .failure(failure)
-    }
-    switch command {
-    case .stop(let timeout): return Control.stop(state, timeout: timeout)
-    case .status: return Control.status(state)
-    case .pid: return Control.pid(state)
-    case .logs(let follow): return Logs.run(state, follow: follow)
-    default: return ReleaseCommands.run(command, image: image, state: state)
+    case .start(let appArguments, let timeout):
+        return state().flatMap { Start.run(image, state: $0, arguments: appArguments, timeout: timeout) }
+    case .stop(let timeout): return state().flatMap { Control.stop($0, timeout: timeout) }
+    case .status: return state().flatMap(Control.status)
+    case .pid: return state().flatMap(Control.pid)
+    case .logs(let follow): return state().flatMap { Logs.run($0, follow: follow) }
+    case .remote: return state().flatMap { ReleaseCommands.run([Array("remote".utf8)], image: image, state: $0) }
+    case .rpc(let expression): return state().flatMap { ReleaseCommands.run([Array("rpc".utf8), expression], image: image, state: $0) }
+    case .eval(let expression): return state().flatMap { ReleaseCommands.run([Array("eval".utf8), expression], image: image, state: $0) }
     }
 }
 

@@ -84,21 +84,18 @@ struct Supervisor {
 
     /// nil while the child runs (SIGCHLD also reports stops and continues).
     private func reap(_ child: pid_t) -> Result<End?, Failure> {
-        var status: Int32 = 0
-        while true {
-            let result = waitpid(child, &status, WNOHANG)
-            if result == 0 { return .success(nil) }
-            if result < 0 {
-                if Errno.current == Errno(EINTR) { continue }
-                return .failure(Failure(errno: Errno.current.rawValue, path: launch.executable, "cannot wait for the application"))
-            }
-            var code: Int32 = 0
-            var signal: Int32 = 0
-            switch bm_tui_decode_status(status, &code, &signal) {
-            case 1: return .success(.exited(code))
-            case 2: return .success(.killed(signal))
-            default: return .success(nil)
-            }
+        let status: Int32
+        switch waitForChild(child, options: WNOHANG) {
+        case .success(nil): return .success(nil)
+        case .success(let reported?): status = reported
+        case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: launch.executable, "cannot wait for the application"))
+        }
+        var code: Int32 = 0
+        var signal: Int32 = 0
+        switch bm_tui_decode_status(status, &code, &signal) {
+        case 1: return .success(.exited(code))
+        case 2: return .success(.killed(signal))
+        default: return .success(nil)
         }
     }
 }

@@ -6,7 +6,7 @@ import CLibc
 // on stdin there is nothing to put back, and it runs exactly as the cli dispenser.
 func dispense() -> Result<Int32, Failure> {
     let launch: Launch
-    switch prepareLaunch() {
+    switch SelfImage.open().flatMap(prepareLaunch) {
     case .success(let prepared): launch = prepared
     case .failure(let failure): return .failure(failure)
     }

@@ -65,6 +65,24 @@ import Testing
         overflow.payloadOffset = UInt64.max - 10
         #expect(throws: layout) { try Trailer.parse(overflow.encoded(), fileSize: Self.fileSize) }
     }
+
+    @Test func metadataLongerThanTheLimitIsCorrupt() throws {
+        var atLimit = Self.sample
+        atLimit.metadataLength = Trailer.maxMetadataLength
+        let atLimitSize = atLimit.metadataOffset + atLimit.metadataLength + UInt64(Trailer.size)
+        #expect(try Trailer.parse(atLimit.encoded(), fileSize: atLimitSize) == atLimit)
+        var over = atLimit
+        over.metadataLength += 1
+        #expect(throws: FormatError.corrupt(.trailerLayout)) { try Trailer.parse(over.encoded(), fileSize: atLimitSize + 1) }
+    }
+
+    @Test func zstdFrameHeaderNeedsTheChecksumFlag() {
+        #expect(ZstdFrame.hasChecksummedHeader([0x28, 0xB5, 0x2F, 0xFD, 0x24, 0x00]))
+        #expect(!ZstdFrame.hasChecksummedHeader([0x28, 0xB5, 0x2F, 0xFD, 0x20, 0x00]))
+        #expect(!ZstdFrame.hasChecksummedHeader([0x28, 0xB5, 0x2F, 0xFD]))
+        #expect(!ZstdFrame.hasChecksummedHeader([0x28, 0xB5, 0x2F, 0xFC, 0x24]))
+        #expect(!ZstdFrame.hasChecksummedHeader([UInt8]()))
+    }
 }
 
 @Suite struct MetadataTests {

@@ -27,7 +27,7 @@ import Testing
         let dispenser = try readFile(work("dispenser"))
         let payload = try readFile(work("payload.zst"))
         #expect(assembled.size == UInt64(bytes.count))
-        #expect(try FileSystem.status(work("hello")).mode == 0o755)
+        #expect(try FileSystem.status(work("hello"), followingLinks: false).mode == 0o755)
         #expect(shell("sha256sum '\(work)/hello'").output.hasPrefix(Hex.encode(assembled.sha256)))
 
         let trailer = try Trailer.parse(Array(bytes.suffix(Trailer.size)), fileSize: UInt64(bytes.count))
@@ -71,6 +71,69 @@ import Testing
         // Flip one payload byte: the content hash no longer matches.
         shell("cp '\(work)/hello' '\(work)/tampered' && printf '\\001' | dd of='\(work)/tampered' bs=1 seek=21000 conv=notrunc 2>/dev/null")
         #expect { try Inspect.inspect(work("tampered"), listing: true) } throws: { ($0 as? CommandError)?.code == .corrupt }
+    }
+
+    /// Puts `payload` and `metadata` behind the test dispenser with a trailer that matches
+    /// them, bypassing `:assemble`'s own checks.
+    func handAssemble(_ payload: [UInt8], metadata: [UInt8], at output: FilePath, in work: TemporaryDirectory) throws {
+        let dispenser = try readFile(work("dispenser"))
+        var content = SHA256()
+        content.update(payload)
+        content.update(metadata)
+        let trailer = Trailer(
+            payloadOffset: UInt64(dispenser.count), payloadLength: UInt64(payload.count),
+            metadataOffset: UInt64(dispenser.count + payload.count), metadataLength: UInt64(metadata.count),
+            contentHash: content.finalize(), uncompressedSize: 0)
+        let file = try FileDescriptor.open(output, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o755)
+        try file.write(dispenser + payload + metadata + trailer.encoded())
+    }
+
+    @Test func inspectRefusesWhatTheDispenserRefuses() throws {
+        let work = TemporaryDirectory()
+        _ = try build(in: work)
+        let payload = try readFile(work("payload.zst"))
+
+        let huge = Metadata(entries: [(key: Array("pad".utf8), value: [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20))])
+        try handAssemble(payload, metadata: huge.encoded(), at: work("huge"), in: work)
+        #expect { try Inspect.inspect(work("huge"), listing: false) } throws: {
+            ($0 as? CommandError)?.code == .corrupt && ($0 as? CommandError)?.message.contains("corrupt trailer") == true
+        }
+
+        try handAssemble(payload + Array("trailing".utf8), metadata: Self.metadata.encoded(), at: work("trailing"), in: work)
+        #expect { try Inspect.inspect(work("trailing"), listing: true) } throws: {
+            ($0 as? CommandError)?.code == .corrupt && ($0 as? CommandError)?.message.contains("after its zstd frame") == true
+        }
+
+        shell("zstd -q --no-check -3 -c '\(work)/payload.zst' > '\(work)/unchecked.zst'")
+        try handAssemble(try readFile(work("unchecked.zst")), metadata: Self.metadata.encoded(), at: work("unchecked"), in: work)
+        #expect { try Inspect.inspect(work("unchecked"), listing: true) } throws: {
+            ($0 as? CommandError)?.code == .corrupt && ($0 as? CommandError)?.message.contains("content checksum") == true
+        }
+    }
+
+    /// Trailing bytes that arrive in a later call than the end of the frame.
+    @Test func decompressorRefusesDataAfterTheFrameAcrossCalls() throws {
+        let work = TemporaryDirectory()
+        _ = try build(in: work)
+        let payload = try readFile(work("payload.zst"))
+        let decompressor = try ZstdDecompressor(name: "payload")
+        try payload.withBytes { (bytes) throws(CommandError) in try decompressor.decompress(bytes) { _ in } }
+        #expect(decompressor.isFrameComplete)
+        #expect { try Array("x".utf8).withBytes { (bytes) throws(CommandError) in try decompressor.decompress(bytes) { _ in } } } throws: {
+            ($0 as? CommandError)?.message.contains("after its zstd frame") == true
+        }
+    }
+
+    @Test func assembleRefusesAPayloadWithoutChecksum() throws {
+        let work = TemporaryDirectory()
+        try writeFile(work("dispenser"), "d")
+        try writeFile(work("tar/file"), "contents")
+        shell("tar -cf - -C '\(work)/tar' file | zstd -q --no-check -c > '\(work)/unchecked.zst'")
+        #expect { try Assemble.assemble(dispenser: work("dispenser"), payload: work("unchecked.zst"), metadata: Self.metadata,
+                                        uncompressedSize: 0, output: work("out")) } throws: {
+            ($0 as? CommandError)?.code == .invalidArgument && ($0 as? CommandError)?.message.contains("unchecked.zst") == true
+        }
+        #expect(!FileSystem.exists(work("out")))
     }
 
     @Test func assembleValidatesItsInputs() throws {

@@ -22,7 +22,7 @@ import Testing
     @Test func erlangVmNeedsGlibc() throws {
         let beams = shell("ls /usr/lib/erlang/erts-*/bin/beam.smp").output.split(separator: "\n").map { FilePath(String($0)) }
         let beam = try #require(beams.first)
-        let requirement = try LibcRequirement.requirement(of: [beam])
+        let requirement = try LibcRequirement.examine([beam]).requirement
         #expect(requirement.libc == "gnu")
         let highest = shell("objdump -T '\(beam)' | grep -o 'GLIBC_[0-9.]*' | sort -V | tail -1").output
         if highest.hasPrefix("GLIBC_") {
@@ -31,12 +31,27 @@ import Testing
         #expect(requirement.version.map { $0.hasPrefix("2.") } == true)
     }
 
+    @Test func listsNeededLibrariesAsTheLoaderReadsThem() throws {
+        let work = TemporaryDirectory()
+        try writeFile(work("script"), "#!/bin/sh\n")
+        let beams = shell("ls /usr/lib/erlang/erts-*/bin/beam.smp").output.split(separator: "\n").map { FilePath(String($0)) }
+        let beam = try #require(beams.first)
+        let findings = try LibcRequirement.examine([work("script"), beam])
+        #expect(findings.needed.map(\.path) == [beam])
+        let names = try #require(findings.needed.first).libraries.map { String(decoding: $0, as: UTF8.self) }
+        #expect(names.contains("libc.so.6"))
+        let readelf = shell("readelf -d '\(beam)' | sed -n 's/.*(NEEDED).*\\[\\(.*\\)\\]/\\1/p'")
+        if readelf.status == 0 {
+            #expect(names == readelf.output.split(separator: "\n").map(String.init))
+        }
+    }
+
     @Test func skipsNonELFAndStaticFiles() throws {
         let work = TemporaryDirectory()
         try writeFile(work("script"), "#!/bin/sh\n")
-        #expect(try LibcRequirement.requirement(of: [work("script")]) == .init(libc: "none", version: nil))
+        #expect(try LibcRequirement.examine([work("script")]).requirement == .init(libc: "none", version: nil))
         if FileSystem.exists(FilePath("/sbin/ldconfig")) {
-            #expect(try LibcRequirement.requirement(of: [FilePath("/sbin/ldconfig")]).libc == "none")
+            #expect(try LibcRequirement.examine([FilePath("/sbin/ldconfig")]).requirement.libc == "none")
         }
     }
 
@@ -45,10 +60,10 @@ import Testing
         let musl = Self.elf(interpreter: "/lib/ld-musl-x86_64.so.1")
         let file = try FileDescriptor.open(work("beam.smp"), O_WRONLY | O_CREAT, mode: 0o755)
         try file.write(musl)
-        #expect(try LibcRequirement.requirement(of: [work("beam.smp")]) == .init(libc: "musl", version: nil))
+        #expect(try LibcRequirement.examine([work("beam.smp")]).requirement == .init(libc: "musl", version: nil))
         let glibcLibraries = shell("ls /usr/lib/erlang/lib/crypto-*/priv/lib/crypto.so").output.split(separator: "\n").map { FilePath(String($0)) }
         if let crypto = glibcLibraries.first {
-            #expect { try LibcRequirement.requirement(of: [work("beam.smp"), crypto]) } throws: {
+            #expect { try LibcRequirement.examine([work("beam.smp"), crypto]).requirement } throws: {
                 ($0 as? CommandError)?.code == .unsupported
             }
         }
@@ -60,7 +75,7 @@ import Testing
         damaged.replaceSubrange(0x20..<0x28, with: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])
         let file = try FileDescriptor.open(work("bad"), O_WRONLY | O_CREAT, mode: 0o644)
         try file.write(damaged)
-        #expect { try LibcRequirement.requirement(of: [work("bad")]) } throws: { ($0 as? CommandError)?.code == .corrupt }
+        #expect { try LibcRequirement.examine([work("bad")]).requirement } throws: { ($0 as? CommandError)?.code == .corrupt }
         for length in 0..<damaged.count {
             _ = try? ELFFile.parse(Array(Self.elf(interpreter: "/x").prefix(length)))
         }

@@ -115,6 +115,22 @@ import Testing
         #expect(shell("ls -A '\(work)' | grep -c tmp").output.hasPrefix("0"))
     }
 
+    /// Each link stays inside on its own; only resolving `a/b` while following `c` shows
+    /// that `c` climbs out, and the dispenser resolves it that way.
+    @Test func refusesSymlinkChainsThatEscape() throws {
+        let work = TemporaryDirectory()
+        shell("mkdir -p '\(work)/chain/a' && ln -s .. '\(work)/chain/a/b'")
+        _ = try Pack.pack(work("chain"), to: work("ok.zst"), settings: .init(level: 3), mtime: 0, progress: .ignored)
+        shell("ln -s a/b/.. '\(work)/chain/c'")
+        #expect {
+            try Pack.pack(work("chain"), to: work("out.zst"), settings: .init(level: 3), mtime: 0, progress: .ignored)
+        } throws: {
+            let message = ($0 as? CommandError)?.message ?? ""
+            return message.contains("chain/c ") && message.contains("outside the tree")
+        }
+        #expect(!FileSystem.exists(work("out.zst")))
+    }
+
     @Test func missingSourceIsEnoent() {
         let work = TemporaryDirectory()
         let arguments = Arguments(.record([

@@ -41,7 +41,7 @@ func writeFile(_ path: FilePath, _ contents: String, mode: mode_t = 0o644) throw
 }
 
 func readFile(_ path: FilePath) throws -> [UInt8] {
-    let size = try FileSystem.status(path).size
+    let size = try FileSystem.status(path, followingLinks: false).size
     return try FileSystem.readContents(path, limit: Int(size))
 }
 
@@ -56,6 +56,13 @@ var helperExecutable: FilePath? {
         if FileSystem.exists(candidate) { return candidate }
     }
     return nil
+}
+
+extension FileSystem {
+    static func exists(_ path: FilePath) -> Bool {
+        var info = stat()
+        return path.isValid && path.withCString { lstat($0, &info) } == 0
+    }
 }
 
 extension Progress {

@@ -23,6 +23,5 @@ CURLcode ccurl_setopt_write_function(CURL *handle, ccurl_write_callback callback
 CURLcode ccurl_setopt_xferinfo_function(CURL *handle, ccurl_xferinfo_callback callback);
 
 CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value);
-CURLcode ccurl_getinfo_off(CURL *handle, CURLINFO info, curl_off_t *value);
 
 #endif

@@ -2,21 +2,15 @@
 #define BATAMANTA_CLIBC_PROCESS_H
 
 // What the daemon dispenser needs beyond CLibc.h: processes, signals and pipes. Only
-// what Swift cannot call directly is wrapped: fork (unavailable to Swift) and
-// declarations glibc hides without _GNU_SOURCE.
+// what Swift cannot call directly is wrapped: declarations musl hides without
+// _GNU_SOURCE, and work on C strings and directory streams best done in C.
 
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
-/// fork(2): 0 in the child, the child's pid in the parent, -1 with errno set.
-pid_t bm_proc_fork(void);
-
 /// pipe2(2) with O_CLOEXEC on both ends; 0 or -1 with errno set.
 int bm_proc_pipe(int fds[2]);
-
-/// waitpid(2) for `pid`, retried on EINTR; 0 or -1 with errno set.
-int bm_proc_wait(pid_t pid);
 
 /// Closes every descriptor above 2 except those open on the directory `keep` (the
 /// extraction lock the VM must hold), so a daemon keeps none of its starter's pipes.
