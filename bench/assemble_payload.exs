@@ -17,9 +17,11 @@ metadata = [
   {"exec", "bin/run"}
 ]
 
+{:ok, dispenser} = Batamanta.Native.product_path("batamanta-dispenser")
+
 {:ok, _} =
   Batamanta.Native.request(native, :assemble, %{
-    dispenser: Batamanta.Native.product_path!("batamanta-dispenser"),
+    dispenser: dispenser,
     payload: payload,
     output: output,
     metadata: metadata,

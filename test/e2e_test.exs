@@ -54,6 +54,10 @@ defmodule Batamanta.E2ETest do
     assert output =~ "mode         cli"
   end
 
+  test "the binary is written executable, mode 0755", %{binary: binary} do
+    assert Bitwise.band(File.stat!(binary).mode, 0o777) == 0o755
+  end
+
   test "temporary files are removed after a build and after a failed one", context do
     assert File.ls!(context.build_tmp) == []
 

@@ -4,7 +4,7 @@ defmodule Batamanta.ERTSE2ETest do
   # ERL_AFLAGS that stop any VM from booting), and runs the binary with Erlang hidden.
   use ExUnit.Case, async: false
 
-  alias Batamanta.{ERTS, Native, Release}
+  alias Batamanta.{ERTS, MixRun, Native}
   alias Batamanta.Test.{HTTPServer, OTPFixture}
 
   @moduletag :e2e
@@ -155,7 +155,7 @@ defmodule Batamanta.ERTSE2ETest do
           "PATH" => context.shims <> ":/usr/bin:/bin"
         })
 
-      assert {:ok, child_env} = Release.build_env(native, erts, env)
+      assert {:ok, child_env} = MixRun.build_env(native, erts, env)
       {dump, 0} = System.cmd("env", [], env: child_env)
       names = dump |> String.split("\n") |> Enum.map(&hd(String.split(&1, "=", parts: 2)))
 

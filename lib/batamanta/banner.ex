@@ -28,10 +28,12 @@ defmodule Batamanta.Banner do
   def show(%{show_banner: false}, _out), do: :ok
   def show(_config, %Output{mode: :quiet}), do: :ok
 
-  def show(_config, %Output{}) do
-    protocol = protocol(System.get_env(), Output.tty?(), img2sixel() != nil)
+  def show(_config, %Output{tty?: tty?}) do
+    protocol = protocol(System.get_env(), tty?, img2sixel() != nil)
+    # img2sixel reads the image itself, and text draws none.
+    png = if protocol in [:kitty, :iterm], do: File.read!(image_path()), else: ""
 
-    case render(protocol, File.read!(image_path())) do
+    case render(protocol, png) do
       [] -> :ok
       banner -> banner |> IO.iodata_to_binary() |> String.trim_trailing() |> Mix.shell().info()
     end
@@ -45,7 +47,7 @@ defmodule Batamanta.Banner do
   def protocol(env, tty?, img2sixel?) do
     cond do
       not tty? or Output.ci?(env) -> :none
-      multiplexed?(env) or plain?(env) -> :text
+      multiplexed?(env) or env["TERM"] in [nil, ""] or Output.colorless?(env) -> :text
       kitty?(env) -> :kitty
       iterm?(env) -> :iterm
       img2sixel? and sixel?(env) -> :sixel
@@ -54,20 +56,18 @@ defmodule Batamanta.Banner do
   end
 
   defp multiplexed?(env) do
-    set?(env["TMUX"]) or String.starts_with?(env["TERM"] || "", ["screen", "tmux"])
+    Output.set?(env["TMUX"]) or String.starts_with?(env["TERM"] || "", ["screen", "tmux"])
   end
-
-  defp plain?(env), do: env["TERM"] in [nil, "", "dumb"] or set?(env["NO_COLOR"])
 
   # WezTerm also speaks kitty graphics, but its iTerm2 support is the complete one.
   defp kitty?(env) do
-    set?(env["KITTY_WINDOW_ID"]) or env["TERM"] in ["xterm-kitty", "xterm-ghostty"] or
-      env["TERM_PROGRAM"] == "ghostty" or set?(env["KONSOLE_VERSION"])
+    Output.set?(env["KITTY_WINDOW_ID"]) or env["TERM"] in ["xterm-kitty", "xterm-ghostty"] or
+      env["TERM_PROGRAM"] == "ghostty" or Output.set?(env["KONSOLE_VERSION"])
   end
 
   defp iterm?(env) do
     env["TERM_PROGRAM"] in ["iTerm.app", "WezTerm", "mintty", "vscode"] or
-      env["LC_TERMINAL"] == "iTerm2" or set?(env["WEZTERM_EXECUTABLE"])
+      env["LC_TERMINAL"] == "iTerm2" or Output.set?(env["WEZTERM_EXECUTABLE"])
   end
 
   defp sixel?(env) do
@@ -76,8 +76,6 @@ defmodule Batamanta.Banner do
     String.starts_with?(term, ["foot", "mlterm", "contour", "yaft"]) or
       String.contains?(term, "sixel") or env["TERM_PROGRAM"] in ["contour", "foot"]
   end
-
-  defp set?(value), do: value not in [nil, ""]
 
   @doc "The bytes that draw the banner with `protocol`; `png` is the image."
   @spec render(protocol(), binary()) :: iodata()

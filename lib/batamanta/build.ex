@@ -10,7 +10,8 @@ defmodule Batamanta.Build do
     * `native`, `tmp` - the helper port and the run's private temporary directory;
     * `host`, `target` - this machine and the `Batamanta.Target` being built for;
     * `dispenser` - the path of the dispenser that heads the binary;
-    * `erts` - the provisioned `Batamanta.ERTS` of the target;
+    * `erts`, `builder` - the provisioned `Batamanta.ERTS` of the target, and the
+      runtime that builds the project (`Batamanta.ERTS.builder/2`);
     * `built` - what the project's build made: a `Batamanta.Release`, or
       `{%Batamanta.Escript{}, build_lib}`;
     * `staged` - the tree to pack, at `.path`, described by `.name`, `.version` and
@@ -34,6 +35,7 @@ defmodule Batamanta.Build do
     :target,
     :dispenser,
     :erts,
+    :builder,
     :built,
     :staged,
     :libc,
@@ -54,6 +56,7 @@ defmodule Batamanta.Build do
           target: Target.t() | nil,
           dispenser: Path.t() | nil,
           erts: ERTS.t() | nil,
+          builder: ERTS.t() | nil,
           built: term(),
           staged: %{path: Path.t(), name: String.t(), version: String.t()} | nil,
           libc: String.t() | nil,

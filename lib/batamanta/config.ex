@@ -382,7 +382,9 @@ defmodule Batamanta.Config do
     end
   end
 
-  defp non_empty(nil), do: nil
-  defp non_empty(""), do: nil
-  defp non_empty(value), do: value
+  @doc "An environment variable's value, or `nil` when it is unset or empty."
+  @spec non_empty(String.t() | nil) :: String.t() | nil
+  def non_empty(nil), do: nil
+  def non_empty(""), do: nil
+  def non_empty(value), do: value
 end

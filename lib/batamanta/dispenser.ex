@@ -49,11 +49,7 @@ defmodule Batamanta.Dispenser do
 
   defp built(_product, {:ok, path}), do: {:ok, path}
 
-  defp built(product, {:error, tried}) do
-    {:error,
-     "#{product} is missing (looked at #{Enum.join(tried, ", ")}); run `mix compile` in " <>
-       "batamanta (needs a Swift 6 toolchain)"}
-  end
+  defp built(product, {:error, tried}), do: {:error, Native.missing(product, tried)}
 
   defp missing(product, target, host_arch, tried) do
     "target #{target.triple} needs a dispenser built for #{target.arch}, and this machine " <>

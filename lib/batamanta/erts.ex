@@ -10,7 +10,7 @@ defmodule Batamanta.ERTS do
   The release's `erts-*` directory and every OTP application in its `lib/` (kernel,
   stdlib, compiler, crypto, ...) must come from the provisioned OTP, never from the build
   machine. When the target is the host (same os, arch and libc) the release is built
-  *on* the provisioned OTP: `Batamanta.Release.build_env/3` puts `<root>/bin` first on
+  *on* the provisioned OTP: `Batamanta.MixRun.build_env/3` puts `<root>/bin` first on
   the `PATH` of the `mix release` subprocess, so the child `mix` runs on that OTP and
   writes every version into the boot files itself.
 
@@ -38,14 +38,13 @@ defmodule Batamanta.ERTS do
   alias Batamanta.{Config, Native, Target}
   alias Batamanta.ERTS.{Cache, Index, Source, Tree}
 
-  defstruct [:root, :erts_version, :otp_version, :source, :url, :warning]
+  defstruct [:root, :erts_version, :otp_version, :source, :warning]
 
   @type t :: %__MODULE__{
           root: Path.t(),
           erts_version: String.t(),
           otp_version: String.t(),
           source: :host | :cache | :download,
-          url: String.t() | nil,
           warning: String.t() | nil
         }
 
@@ -97,7 +96,7 @@ defmodule Batamanta.ERTS do
          {:ok, index} <- Index.fetch(source, native, root, progress.("the OTP list")) do
       select_and_install(source, index, config, target, host, native, root, progress)
     else
-      {:ok, info} -> {:ok, cached(entry, info, :cache, nil)}
+      {:ok, info} -> {:ok, cached(entry, info, :cache)}
       {:unavailable, why} -> unavailable(config, target, host, why)
     end
   end
@@ -109,10 +108,11 @@ defmodule Batamanta.ERTS do
       entry = Cache.entry(root, target.triple, version)
       on_progress = progress.("OTP-#{version}.tar.gz")
       fill = &download(&1, native, url, sha256, version, entry, on_progress)
+      check = &same_version(&1, version, url)
 
-      with {:ok, info, how} <- Cache.install(native, entry, fill, on_progress),
+      with {:ok, info, how} <- Cache.install(native, entry, fill, check, on_progress),
            :ok <- check_parity(info.otp_version, host, "the OTP in #{entry}") do
-        {:ok, cached(entry, info, if(how == :installed, do: :download, else: :cache), url)}
+        {:ok, cached(entry, info, if(how == :installed, do: :download, else: :cache))}
       end
     end
   end
@@ -151,9 +151,7 @@ defmodule Batamanta.ERTS do
            ),
          {:ok, tree} <- Tree.unpack(tarball, unpacked),
          _ = File.rm(tarball),
-         :ok <- Tree.install(tree, entry),
-         {:ok, info} <- Tree.verify(tree),
-         :ok <- same_version(info, version, url) do
+         :ok <- Tree.install(tree, entry) do
       {:ok, tree}
     end
   end
@@ -172,13 +170,12 @@ defmodule Batamanta.ERTS do
        "another otp_version (--otp-version)"}
   end
 
-  defp cached(root, info, source, url) do
+  defp cached(root, info, source) do
     %__MODULE__{
       root: root,
       erts_version: info.erts_version,
       otp_version: info.otp_version,
-      source: source,
-      url: url
+      source: source
     }
   end
 

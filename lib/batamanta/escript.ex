@@ -3,7 +3,7 @@ defmodule Batamanta.Escript do
   Builds the project's escript in a subprocess and rewrites it for the payload.
 
   `mix escript.build` runs as `MIX_ENV=prod mix batamanta.build_escript PATH MODULE`
-  in the project directory, in the environment `Batamanta.Release.build_env/3` returns,
+  in the project directory, in the environment `Batamanta.MixRun.build_env/3` returns,
   so the escript lands in batamanta's temporary directory (the project's own escript
   file is left alone) and `escript_module:` is the main module.
 
@@ -14,24 +14,23 @@ defmodule Batamanta.Escript do
   the whole payload far better than zip's per-file deflate.
   """
 
-  alias Batamanta.{AppTree, Config, MinimalERTS}
+  alias Batamanta.{AppTree, Config, MinimalERTS, MixRun}
 
   defmodule Staged do
     @moduledoc """
     A payload tree holding a minimal runtime and the escript at `script` (relative).
     """
-    defstruct [:name, :path, :version, :erts_version, :script, :emu_args, :boot, :apps]
+    defstruct [:name, :path, :version, :erts_version, :script, :emu_args, :boot]
 
     @type t :: %__MODULE__{}
   end
 
-  defstruct [:script, :emu_args, :files, :specs, :shebang, :comment]
+  defstruct [:emu_args, :files, :specs, :shebang, :comment]
 
   # 1980-01-01T00:00:00Z, the first date a zip entry can hold.
   @zip_epoch 315_532_800
 
   @type t :: %__MODULE__{
-          script: Path.t(),
           emu_args: [String.t()],
           files: [{charlist(), binary()}],
           specs: %{atom() => keyword()},
@@ -46,24 +45,18 @@ defmodule Batamanta.Escript do
   @spec build(Config.t(), [{String.t(), String.t() | nil}], Path.t()) ::
           {:ok, Path.t()} | {:error, String.t()}
   def build(%Config{} = config, env, path) do
-    mix = Path.join(elixir_bin_dir(), "mix")
     args = ["batamanta.build_escript", path, Atom.to_string(config.escript_module)]
 
-    case System.cmd(mix, args, cd: config.project_root, env: env, stderr_to_stdout: true) do
-      {output, 0} ->
-        case File.read(path <> ".lib") do
-          {:ok, build_lib} when is_binary(build_lib) ->
-            {:ok, build_lib}
+    command = "`MIX_ENV=prod mix escript.build` (main module #{inspect(config.escript_module)})"
 
-          {:error, _} ->
-            {:error,
-             "`mix escript.build` in #{config.project_root} wrote no #{path}:\n\n#{output}"}
-        end
+    with {:ok, output} <- MixRun.run(args, env, cd: config.project_root, command: command) do
+      case File.read(path <> ".lib") do
+        {:ok, build_lib} when is_binary(build_lib) ->
+          {:ok, build_lib}
 
-      {output, status} ->
-        {:error,
-         "`MIX_ENV=prod mix escript.build` (main module #{inspect(config.escript_module)}) in " <>
-           "#{config.project_root} failed with exit status #{status}:\n\n#{output}"}
+        {:error, _} ->
+          {:error, "`mix escript.build` in #{config.project_root} wrote no #{path}:\n\n#{output}"}
+      end
     end
   end
 
@@ -74,7 +67,6 @@ defmodule Batamanta.Escript do
          {:ok, files} <- archive_files(path, sections[:archive]) do
       {:ok,
        %__MODULE__{
-         script: path,
          emu_args: emu_args(sections[:emu_args]),
          files: files,
          specs: specs(files),
@@ -207,12 +199,7 @@ defmodule Batamanta.Escript do
       erts_version: runtime.erts_version,
       script: script,
       emu_args: escript.emu_args,
-      boot: runtime.boot,
-      apps: runtime.apps
+      boot: runtime.boot
     }
-  end
-
-  defp elixir_bin_dir do
-    :elixir |> :code.lib_dir() |> to_string() |> Path.join("../../bin") |> Path.expand()
   end
 end

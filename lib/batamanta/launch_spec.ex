@@ -13,100 +13,92 @@ defmodule Batamanta.LaunchSpec do
 
   @type record :: {String.t(), String.t()}
 
+  # :tui starts the VM exactly as :cli does; only its dispenser differs (raw mode).
+  # :daemon adds a node name and the ready signal (see daemon_args/2).
+  @supported [release: :cli, release: :tui, release: :daemon, escript: :cli, escript: :tui]
+
   @doc """
   Builds the ordered `{key, value}` metadata for the staged `release` (or escript tree),
   whose runtime needs `libc` (see `libc/1`) and the system libraries `needs`.
   """
   @spec build(Config.t(), Release.t(), Target.t(), ERTS.t(), String.t(), [String.t()]) ::
           {:ok, [record]} | {:error, String.t()}
-  # :tui starts the VM exactly as :cli does; only its dispenser differs (raw mode).
-  # :daemon adds a node name and the ready signal (see daemon_args/2).
-  def build(
-        %Config{format: :release, execution_mode: mode} = config,
-        release,
-        target,
-        erts,
-        libc,
-        needs
-      )
-      when mode in [:cli, :tui, :daemon] do
-    vsn_dir = "releases/#{release.version}"
-    runtime_config? = runtime_config?(Path.join([release.path, vsn_dir, "sys.config"]))
-    config_path = if runtime_config?, do: "${CONFIG}", else: "${ROOT}/#{vsn_dir}/sys"
-
-    records =
-      describe(config, release, target, erts, libc) ++
-        [{"exec", "erts-#{release.erts_version}/bin/erlexec"}] ++
-        env(config, release) ++
-        sys_config_env(runtime_config?, config_path) ++
-        env_defaults(release, vsn_dir, code_loading(config)) ++
-        distribution_env(config, release) ++
-        Enum.map(["-elixir", "ansi_enabled", "true"], &{"tty_arg", &1}) ++
-        Enum.map(
-          args(vsn_dir, config_path, code_loading(config), daemon_args(config, release)),
-          &{"arg", &1}
-        ) ++
-        if(runtime_config?, do: [{"runtime_config", "#{vsn_dir}/sys"}], else: []) ++
-        if(custom_env_script?(Path.join([release.path, vsn_dir, "env.sh"])),
-          do: [{"env_script", "#{vsn_dir}/env.sh"}],
-          else: []
-        ) ++
-        Enum.map(needs, &{"needs", &1})
-
-    {:ok, records}
+  def build(%Config{} = config, staged, target, erts, libc, needs) do
+    with :ok <- supported(config) do
+      {:ok,
+       describe(config, staged, target, erts, libc) ++
+         erlexec(config, staged, needs, start(config, staged))}
+    end
   end
-
-  # An escript starts as the `escript` program starts it (`+B -boot no_dot_erlang
-  # -noshell`, the script's `%%!` arguments, `-run escript start -extra SCRIPT`), with
-  # the boot file given by absolute path so a file in the working directory cannot
-  # shadow it.
-  def build(
-        %Config{format: :escript, execution_mode: mode} = config,
-        staged,
-        target,
-        erts,
-        libc,
-        needs
-      )
-      when mode in [:cli, :tui] do
-    bin = "${ROOT}/erts-#{staged.erts_version}/bin"
-
-    records =
-      describe(config, staged, target, erts, libc) ++
-        [{"exec", "erts-#{staged.erts_version}/bin/erlexec"}] ++
-        Enum.map(
-          ["ROOTDIR=${ROOT}", "BINDIR=#{bin}", "EMU=beam", "PROGNAME=#{config.binary_name}"],
-          &{"env", &1}
-        ) ++
-        [{"env_default", "ERL_CRASH_DUMP_SECONDS=0"}] ++
-        Enum.map(["-elixir", "ansi_enabled", "true"], &{"tty_arg", &1}) ++
-        Enum.map(
-          ["+B", "-boot", "${ROOT}/bin/#{staged.boot}", "-noshell"] ++
-            staged.emu_args ++ ["-run", "escript", "start", "-extra", "${ROOT}/#{staged.script}"],
-          &{"arg", &1}
-        ) ++
-        Enum.map(needs, &{"needs", &1})
-
-    {:ok, records}
-  end
-
-  def build(%Config{} = config, _release, _target, _erts, _libc, _needs), do: supported(config)
 
   @doc """
   Whether a launch spec can be built for the config's format and mode, checked before
   any work is done.
   """
   @spec supported(Config.t()) :: :ok | {:error, String.t()}
-  def supported(%Config{format: :release, execution_mode: :cli}), do: :ok
-  def supported(%Config{format: :escript, execution_mode: :cli}), do: :ok
-  def supported(%Config{format: :release, execution_mode: :daemon}), do: :ok
-  def supported(%Config{format: :release, execution_mode: :tui}), do: :ok
-  def supported(%Config{format: :escript, execution_mode: :tui}), do: :ok
-
   def supported(%Config{format: format, execution_mode: mode}) do
-    {:error,
-     "format #{inspect(format)} with execution_mode #{inspect(mode)} cannot be built yet; " <>
-       "this version of batamanta builds format: :release or :escript with execution_mode: :cli or :tui"}
+    if {format, mode} in @supported do
+      :ok
+    else
+      {:error,
+       "format #{inspect(format)} with execution_mode #{inspect(mode)} cannot be built yet; " <>
+         "this version of batamanta builds format: :release or :escript with execution_mode: :cli or :tui"}
+    end
+  end
+
+  defp start(%Config{format: :release} = config, release) do
+    vsn_dir = "releases/#{release.version}"
+    runtime_config? = runtime_config?(Path.join([release.path, vsn_dir, "sys.config"]))
+    config_path = if runtime_config?, do: "${CONFIG}", else: "${ROOT}/#{vsn_dir}/sys"
+
+    %{
+      env:
+        env(config, release) ++
+          sys_config_env(runtime_config?, config_path) ++
+          env_defaults(release, vsn_dir, code_loading(config)) ++
+          distribution_env(config, release),
+      args: args(vsn_dir, config_path, code_loading(config), daemon_args(config, release)),
+      files:
+        if(runtime_config?, do: [{"runtime_config", "#{vsn_dir}/sys"}], else: []) ++
+          if(custom_env_script?(Path.join([release.path, vsn_dir, "env.sh"])),
+            do: [{"env_script", "#{vsn_dir}/env.sh"}],
+            else: []
+          )
+    }
+  end
+
+  # An escript starts as the `escript` program starts it (`+B -boot no_dot_erlang
+  # -noshell`, the script's `%%!` arguments, `-run escript start -extra SCRIPT`), with
+  # the boot file given by absolute path so a file in the working directory cannot
+  # shadow it.
+  defp start(%Config{format: :escript}, staged) do
+    %{
+      env: [{"env_default", "ERL_CRASH_DUMP_SECONDS=0"}],
+      args:
+        ["+B", "-boot", "${ROOT}/bin/#{staged.boot}", "-noshell"] ++
+          staged.emu_args ++ ["-run", "escript", "start", "-extra", "${ROOT}/#{staged.script}"],
+      files: []
+    }
+  end
+
+  # Both formats run erlexec with the variables it reads itself, so a format's own
+  # environment comes after them.
+  defp erlexec(config, staged, needs, %{env: env, args: args, files: files}) do
+    [{"exec", "erts-#{staged.erts_version}/bin/erlexec"}] ++
+      Enum.map(
+        [
+          "ROOTDIR=${ROOT}",
+          "BINDIR=${ROOT}/erts-#{staged.erts_version}/bin",
+          "EMU=beam",
+          "PROGNAME=#{config.binary_name}"
+        ],
+        &{"env", &1}
+      ) ++
+      env ++
+      Enum.map(["-elixir", "ansi_enabled", "true"], &{"tty_arg", &1}) ++
+      Enum.map(args, &{"arg", &1}) ++
+      files ++
+      Enum.map(needs, &{"needs", &1})
   end
 
   defp describe(config, release, target, erts, libc) do
@@ -124,10 +116,6 @@ defmodule Batamanta.LaunchSpec do
 
   defp env(config, release) do
     [
-      {"ROOTDIR", "${ROOT}"},
-      {"BINDIR", "${ROOT}/erts-#{release.erts_version}/bin"},
-      {"EMU", "beam"},
-      {"PROGNAME", config.binary_name},
       {"RELEASE_ROOT", "${ROOT}"},
       {"RELEASE_NAME", release.name},
       {"RELEASE_VSN", release.version},

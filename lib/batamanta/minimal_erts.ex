@@ -16,12 +16,11 @@ defmodule Batamanta.MinimalERTS do
 
   alias Batamanta.{AppTree, ERTS}
 
-  defstruct [:path, :erts_version, :apps, :boot]
+  defstruct [:path, :erts_version, :boot]
 
   @type t :: %__MODULE__{
           path: Path.t(),
           erts_version: String.t(),
-          apps: [String.t()],
           boot: String.t()
         }
 
@@ -35,9 +34,6 @@ defmodule Batamanta.MinimalERTS do
   # line numbers for stack traces.
   @kept_chunks [~c"Attr", ~c"Line"]
 
-  @doc "The erts executables a minimal runtime ships."
-  def runtime_bins, do: @runtime_bins
-
   @doc "Copies the runtime for the OTP applications of `tree` from `erts` into `dest`."
   @spec stage(ERTS.t(), AppTree.t(), Path.t()) :: {:ok, t()} | {:error, String.t()}
   def stage(%ERTS{} = erts, %AppTree{otp: otp}, dest) do
@@ -47,9 +43,9 @@ defmodule Batamanta.MinimalERTS do
     with :ok <- check_files([boot | Enum.map(@runtime_bins, &Path.join(erts_bin, &1))]) do
       copy_bins(erts_bin, Path.join([dest, "erts-#{erts.erts_version}", "bin"]))
       copy_file(boot, Path.join([dest, "bin", @boot <> ".boot"]))
-      apps = Enum.map(otp, &copy_app(&1, Path.join(dest, "lib")))
+      Enum.each(otp, &copy_app(&1, Path.join(dest, "lib")))
 
-      {:ok, %__MODULE__{path: dest, erts_version: erts.erts_version, apps: apps, boot: @boot}}
+      {:ok, %__MODULE__{path: dest, erts_version: erts.erts_version, boot: @boot}}
     end
   end
 
@@ -73,7 +69,6 @@ defmodule Batamanta.MinimalERTS do
     name = Path.basename(dir)
     file = Path.join("ebin", "#{app.name}.app")
     copy_file(Path.join(dir, file), Path.join([lib, name, file]))
-    name
   end
 
   defp copy_app(%{dir: dir}, lib) do
@@ -91,8 +86,6 @@ defmodule Batamanta.MinimalERTS do
     |> Enum.filter(&File.regular?/1)
     |> Enum.reject(&(Path.basename(&1) in @test_only_files))
     |> Enum.each(&copy_file(&1, Path.join(app_dir, Path.relative_to(&1, dir))))
-
-    name
   end
 
   defp copy_ebin_file(from, to) do

@@ -129,30 +129,17 @@ defmodule Batamanta.Native do
         if File.regular?(override), do: {:ok, override}, else: {:error, [override]}
 
       _ ->
-        candidates = Enum.uniq(priv_candidates("batamanta-native"))
-
-        case Enum.find(candidates, &File.regular?/1) do
-          nil -> {:error, candidates}
-          path -> {:ok, path}
-        end
+        product_path("batamanta-native")
     end
   end
 
   @doc """
-  The path of a compiled product (`"batamanta-native"` or `"batamanta-dispenser"`).
+  Says that the compiled product `name` is missing from the places `tried`.
   """
-  @spec product_path!(String.t()) :: Path.t()
-  def product_path!(name) do
-    case product_path(name) do
-      {:ok, path} ->
-        path
-
-      {:error, candidates} ->
-        Mix.raise(
-          "#{name} is missing (looked at #{Enum.join(candidates, ", ")}); " <>
-            "run `mix compile` in batamanta (needs a Swift 6 toolchain)"
-        )
-    end
+  @spec missing(String.t(), [Path.t()]) :: String.t()
+  def missing(name, tried) do
+    "#{name} is missing (looked at #{Enum.join(tried, ", ")}); run `mix compile` in " <>
+      "batamanta (needs a Swift 6 toolchain)"
   end
 
   @doc """

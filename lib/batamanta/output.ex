@@ -14,10 +14,10 @@ defmodule Batamanta.Output do
 
   alias Batamanta.Config
 
-  defstruct mode: :plain
+  defstruct mode: :plain, tty?: false
 
   @type mode :: :tty | :plain | :quiet
-  @type t :: %__MODULE__{mode: mode()}
+  @type t :: %__MODULE__{mode: mode(), tty?: boolean()}
 
   @bar_width 24
   # Redrawing on every helper message would flood a slow terminal.
@@ -26,7 +26,8 @@ defmodule Batamanta.Output do
   @doc "The output for `config`, looking at this process's environment and terminal."
   @spec new(Config.t()) :: t()
   def new(%Config{quiet: quiet}) do
-    %__MODULE__{mode: mode(System.get_env(), tty?(), quiet)}
+    tty? = tty?()
+    %__MODULE__{mode: mode(System.get_env(), tty?, quiet), tty?: tty?}
   end
 
   @doc """
@@ -37,14 +38,20 @@ defmodule Batamanta.Output do
   def mode(_env, false, false), do: :plain
 
   def mode(env, true, false) do
-    if ci?(env) or env["TERM"] == "dumb" or set?(env["NO_COLOR"]), do: :plain, else: :tty
+    if ci?(env) or colorless?(env), do: :plain, else: :tty
   end
+
+  @doc "Whether the env map asks for no escape codes (`TERM=dumb` or `NO_COLOR`)."
+  @spec colorless?(%{String.t() => String.t()}) :: boolean()
+  def colorless?(env), do: env["TERM"] == "dumb" or set?(env["NO_COLOR"])
 
   @doc "Whether the env map says the build runs in CI (`CI` set, and not to false or 0)."
   @spec ci?(%{String.t() => String.t()}) :: boolean()
   def ci?(env), do: set?(env["CI"]) and String.downcase(env["CI"]) not in ["false", "0"]
 
-  defp set?(value), do: value not in [nil, ""]
+  @doc "Whether an environment variable's value is set and not empty."
+  @spec set?(String.t() | nil) :: boolean()
+  def set?(value), do: value not in [nil, ""]
 
   @doc "Whether this VM's stdout is a terminal."
   @spec tty?() :: boolean()

@@ -32,6 +32,7 @@ defmodule Batamanta.Pipeline do
     Escript,
     LaunchSpec,
     MinimalERTS,
+    MixRun,
     Native,
     Output,
     Release,
@@ -86,7 +87,7 @@ defmodule Batamanta.Pipeline do
     end)
   end
 
-  @doc "Finds or downloads the target's ERTS."
+  @doc "Finds or downloads the target's ERTS, and picks the runtime that builds the project."
   @spec provision_erts(Build.t()) :: Build.t()
   def provision_erts(%Build{out: out} = build) do
     timed(build, fn ->
@@ -94,7 +95,7 @@ defmodule Batamanta.Pipeline do
       erts = ok!(ERTS.provision(build.config, build.target, build.native, progress: progress))
       warn(erts.warning)
 
-      {%{build | erts: erts},
+      {%{build | erts: erts, builder: ERTS.builder(erts, build.target)},
        "using ERTS #{erts.erts_version} (OTP #{erts.otp_version}, #{erts.source}) from #{erts.root}"}
     end)
   end
@@ -128,10 +129,8 @@ defmodule Batamanta.Pipeline do
   end
 
   defp build_env(%Build{} = build) do
-    builder = ERTS.builder(build.erts, build.target)
-
     ok!(
-      Release.build_env(build.native, builder, System.get_env()),
+      MixRun.build_env(build.native, build.builder, System.get_env()),
       "sanitizing the environment"
     )
   end
@@ -175,8 +174,7 @@ defmodule Batamanta.Pipeline do
   def stage_runtime(%Build{built: %Release{} = release, erts: erts, target: target} = build) do
     unless target.host? do
       timed(build, fn ->
-        builder = ERTS.builder(erts, target)
-        apps = ok!(RuntimeSwap.swap(release, erts, target, builder.root))
+        apps = ok!(RuntimeSwap.swap(release, erts, target, build.builder.root))
 
         {:ok,
          "swapped in the #{target.triple} runtime from #{erts.root}: erts-#{erts.erts_version} " <>
@@ -205,7 +203,8 @@ defmodule Batamanta.Pipeline do
   @spec inspect_runtime(Build.t()) :: Build.t()
   def inspect_runtime(%Build{staged: staged} = build) do
     timed(build, fn ->
-      files = Release.elf_files(staged)
+      nifs = Release.nif_files(staged)
+      files = Release.elf_files(staged, nifs)
 
       result =
         ok!(
@@ -216,7 +215,7 @@ defmodule Batamanta.Pipeline do
       libc = LaunchSpec.libc(result)
       warn(Target.runtime_libc_warning(build.target, libc))
       beam = Path.join([staged.path, "erts-#{staged.erts_version}", "bin", "beam.smp"])
-      needs = ELF.extra_needs(Release.nif_files(staged), beam)
+      needs = ELF.extra_needs(result.needed, nifs, beam)
 
       for {library, users} <- needs do
         warn(
@@ -296,7 +295,6 @@ defmodule Batamanta.Pipeline do
       }
 
       binary = ok!(Native.request(build.native, :assemble, args), "assembling #{output}")
-      File.chmod!(output, 0o755)
       {%{build | output: output, binary: binary}, "assembled #{Path.relative_to_cwd(output)}"}
     end)
   end

@@ -3,12 +3,11 @@ defmodule Batamanta.Release do
   Builds the project's release in a subprocess and trims it to what a binary runs.
 
   `mix release` runs as `MIX_ENV=prod mix release NAME --path DIR` in the project
-  directory, in the environment the helper's `:sanitize_env` returns, with the running
-  Elixir's and Erlang's `bin` directories first on `PATH`, so the release embeds the
-  same runtime that compiled it and no version-manager shim is involved.
+  directory, through `Batamanta.MixRun`, so the release embeds the same runtime that
+  compiled it and no version-manager shim is involved.
   """
 
-  alias Batamanta.{Config, ERTS, Native}
+  alias Batamanta.{Config, MixRun}
 
   defstruct [:name, :path, :version, :erts_version]
 
@@ -55,42 +54,19 @@ defmodule Batamanta.Release do
   end
 
   @doc """
-  The environment for the build subprocess: `{name, value}` pairs, `nil` values unset.
-  """
-  @spec build_env(Native.t(), ERTS.t(), %{String.t() => String.t()}) ::
-          {:ok, [{String.t(), String.t() | nil}]} | Native.error()
-  def build_env(native, %ERTS{} = erts, env) do
-    args = %{
-      env: Enum.to_list(env),
-      prepend_path: [elixir_bin_dir(), Path.join(erts.root, "bin")]
-    }
-
-    with {:ok, %{set: set, unset: unset}} <- Native.request(native, :sanitize_env, args) do
-      {:ok, set ++ Enum.map(unset, &{&1, nil})}
-    end
-  end
-
-  @doc """
   Runs `mix release` for `name` into `dir/rel` and returns the staged release.
   """
   @spec build(Config.t(), String.t(), [{String.t(), String.t() | nil}], Path.t()) ::
           {:ok, t()} | {:error, String.t()}
   def build(%Config{} = config, name, env, dir) do
     path = Path.join(dir, "rel")
-    mix = Path.join(elixir_bin_dir(), "mix")
     # Without a releases: config Mix only knows the implicit release of the app, and
     # naming it is an error.
     named = if config.releases == [], do: [], else: [name]
     args = ["release"] ++ named ++ ["--path", path, "--overwrite", "--quiet"]
 
-    case System.cmd(mix, args, cd: config.project_root, env: env, stderr_to_stdout: true) do
-      {_output, 0} ->
-        staged(name, path)
-
-      {output, status} ->
-        {:error,
-         "`MIX_ENV=prod mix #{Enum.join(args, " ")}` in #{config.project_root} failed with " <>
-           "exit status #{status}:\n\n#{output}"}
+    with {:ok, _output} <- MixRun.run(args, env, cd: config.project_root) do
+      staged(name, path)
     end
   end
 
@@ -148,14 +124,17 @@ defmodule Batamanta.Release do
     end
   end
 
-  @doc "The ELF files the runtime loads: erts binaries, NIFs and port programs."
-  @spec elf_files(%{path: Path.t()}) :: [Path.t()]
-  def elf_files(%{path: path} = tree) do
+  @doc """
+  The ELF files the runtime loads: erts binaries plus `nifs`, what `nif_files/1` returned
+  for the same tree (callers need that list on its own as well).
+  """
+  @spec elf_files(%{path: Path.t()}, [Path.t()]) :: [Path.t()]
+  def elf_files(%{path: path}, nifs) do
     path
     |> Path.join("erts-*/bin/*")
     |> Path.wildcard()
     |> Enum.filter(&elf?/1)
-    |> Enum.concat(nif_files(tree))
+    |> Enum.concat(nifs)
     |> Enum.sort()
   end
 
@@ -168,11 +147,5 @@ defmodule Batamanta.Release do
   defp elf?(path) do
     File.regular?(path) and
       match?({:ok, <<0x7F, "ELF">>}, File.open(path, [:read, :binary], &IO.binread(&1, 4)))
-  end
-
-  # Elixir installs put `mix` next to `elixir` in <prefix>/bin, two levels above the
-  # elixir application's directory.
-  defp elixir_bin_dir do
-    :elixir |> :code.lib_dir() |> to_string() |> Path.join("../../bin") |> Path.expand()
   end
 end

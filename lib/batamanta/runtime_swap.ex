@@ -75,7 +75,7 @@ defmodule Batamanta.RuntimeSwap do
   end
 
   defp check_no_native_code(own_apps, release, target) do
-    native = Enum.filter(Release.elf_files(release), &(app_of(&1, release) in own_apps))
+    native = Enum.filter(Release.nif_files(release), &(app_of(&1, release) in own_apps))
 
     case native do
       [] ->

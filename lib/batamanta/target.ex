@@ -45,7 +45,6 @@ defmodule Batamanta.Target do
          os: os,
          arch: normalize_arch(info.arch),
          libc: if(os == :linux, do: normalize_libc(info.libc)),
-         libc_version: info[:libc_version],
          note: info[:note]
        }}
     end

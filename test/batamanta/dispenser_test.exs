@@ -10,7 +10,7 @@ defmodule Batamanta.DispenserTest do
   end
 
   test "the compiled dispenser serves both libcs of this machine's arch" do
-    built = Native.product_path!("batamanta-dispenser")
+    assert {:ok, built} = Native.product_path("batamanta-dispenser")
     assert Dispenser.for_target(:cli, target(:linux, :x86_64, :gnu), :x86_64) == {:ok, built}
     assert Dispenser.for_target(:cli, target(:linux, :x86_64, :musl), :x86_64) == {:ok, built}
   end
@@ -23,7 +23,8 @@ defmodule Batamanta.DispenserTest do
 
     try do
       # An x86_64 file under the aarch64 name is caught.
-      File.cp!(Native.product_path!("batamanta-dispenser"), @drop_in)
+      assert {:ok, built} = Native.product_path("batamanta-dispenser")
+      File.cp!(built, @drop_in)
 
       assert {:error, message} =
                Dispenser.for_target(:cli, target(:linux, :aarch64, :gnu), :x86_64)
@@ -40,7 +41,7 @@ defmodule Batamanta.DispenserTest do
   end
 
   test "each mode has its own product" do
-    built = Native.product_path!("batamanta-dispenser-daemon")
+    assert {:ok, built} = Native.product_path("batamanta-dispenser-daemon")
     assert Dispenser.for_target(:daemon, target(:linux, :x86_64, :musl), :x86_64) == {:ok, built}
 
     assert {:error, message} =

@@ -435,6 +435,14 @@ defmodule Batamanta.ERTSTest do
     end
   end
 
+  test "the cache takes an empty HOME or XDG_CACHE_HOME as unset, as the dispenser does" do
+    home = Path.join(System.user_home!(), ".cache")
+    assert Cache.cache_home(%{"HOME" => ""}) == home
+    assert Path.type(Cache.cache_home(%{"HOME" => ""})) == :absolute
+    assert Cache.cache_home(%{"XDG_CACHE_HOME" => "", "HOME" => "/h"}) == "/h/.cache"
+    assert Cache.cache_home(%{"XDG_CACHE_HOME" => "/x", "HOME" => ""}) == "/x"
+  end
+
   describe "Source" do
     test "parses sha256sum lines, skipping anything else" do
       {:ok, source} = Source.resolve("http://m/x/", @triple)

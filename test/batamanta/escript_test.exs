@@ -1,7 +1,7 @@
 defmodule Batamanta.EscriptTest do
   use ExUnit.Case, async: true
 
-  alias Batamanta.{AppTree, ELF, ERTS, Escript, SizeEstimate}
+  alias Batamanta.{AppTree, ELF, ERTS, Escript, Native, SizeEstimate}
 
   @moduletag :tmp_dir
 
@@ -56,15 +56,26 @@ defmodule Batamanta.EscriptTest do
     assert :binary.match(File.read!(out), "beam") != :nomatch
   end
 
-  test "ELF.needed reads DT_NEEDED; extra_needs leaves out libc and beam's own" do
+  test "the helper reads DT_NEEDED; extra_needs leaves out libc and beam's own" do
     root = ERTS.host().root
     [beam] = Path.wildcard(Path.join(root, "erts-*/bin/beam.smp"))
-    assert "libc.so.6" in ELF.needed(beam)
-    assert ELF.needed(Path.join(root, "bin/no_dot_erlang.boot")) == []
+    boot = Path.join(root, "bin/no_dot_erlang.boot")
+    crypto = Path.wildcard(Path.join(root, "lib/crypto-*/priv/lib/crypto.so"))
+    native = Native.start()
 
-    case Path.wildcard(Path.join(root, "lib/crypto-*/priv/lib/crypto.so")) do
-      [crypto] -> assert [{"libcrypto.so.3", ["crypto.so"]}] = ELF.extra_needs([crypto], beam)
-      [] -> :ok
+    assert {:ok, %{needed: needed}} =
+             Native.request(native, :libc_requirement, %{paths: [beam, boot | crypto]})
+
+    Native.close(native)
+    assert "libc.so.6" in needed[beam]
+    assert Map.get(needed, boot, []) == []
+
+    case crypto do
+      [crypto] ->
+        assert [{"libcrypto.so.3", ["crypto.so"]}] = ELF.extra_needs(needed, [crypto], beam)
+
+      [] ->
+        :ok
     end
   end
 

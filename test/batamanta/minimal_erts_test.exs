@@ -29,7 +29,7 @@ defmodule Batamanta.MinimalERTSTest do
     bin = "erts-#{runtime.erts_version}/bin"
 
     assert Enum.sort(for f <- files, Path.dirname(f) == bin, do: Path.basename(f)) ==
-             Enum.sort(MinimalERTS.runtime_bins())
+             ~w(beam.smp erl_child_setup erlexec inet_gethost)
 
     assert "bin/no_dot_erlang.boot" in files
     assert File.stat!(Path.join([runtime.path, bin, "beam.smp"])).mode |> Bitwise.band(0o111) != 0
@@ -44,9 +44,9 @@ defmodule Batamanta.MinimalERTSTest do
     refute Enum.any?(files, &String.starts_with?(&1, "lib/logger"))
   end
 
-  test "applications keep only ebin and priv", %{runtime: runtime, files: files} do
-    assert Enum.sort(runtime.apps |> Enum.map(&(&1 |> String.split("-") |> hd()))) ==
-             ~w(compiler crypto kernel stdlib)
+  test "applications keep only ebin and priv", %{files: files} do
+    apps = for file <- files, ["lib", app] <- [Path.split(file)], do: hd(String.split(app, "-"))
+    assert Enum.sort(apps) == ~w(compiler crypto kernel stdlib)
 
     for file <- files,
         [_lib, _app, sub | _] <- [Path.split(file)],

@@ -69,8 +69,8 @@ defmodule Batamanta.ReleaseTest do
     assert Release.prune(release) == 0
   end
 
-  test "elf_files/1 lists the runtime's ELF files only", %{release: release} do
-    files = Enum.map(Release.elf_files(release), &Path.basename/1)
+  test "elf_files/2 lists the runtime's ELF files only", %{release: release} do
+    files = Enum.map(Release.elf_files(release, Release.nif_files(release)), &Path.basename/1)
     assert "beam.smp" in files
     assert "erlexec" in files
     refute "start" in files
@@ -198,6 +198,20 @@ defmodule Batamanta.ReleaseTest do
   test "modes and formats not built yet are refused clearly", %{config: config} do
     assert {:error, message} =
              LaunchSpec.supported(%{config | format: :escript, execution_mode: :daemon})
+
+    assert message =~ ":daemon"
+  end
+
+  test "build/6 refuses a format and mode not built yet", %{config: config, release: release} do
+    assert {:error, message} =
+             LaunchSpec.build(
+               %{config | format: :escript, execution_mode: :daemon},
+               release,
+               %Target{},
+               ERTS.host(),
+               "none",
+               []
+             )
 
     assert message =~ ":daemon"
   end

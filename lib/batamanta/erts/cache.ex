@@ -12,19 +12,22 @@ defmodule Batamanta.ERTS.Cache do
   removes while holding the lock.
   """
 
+  alias Batamanta.{Config, Native}
   alias Batamanta.ERTS.Tree
-  alias Batamanta.Native
 
   @doc "The cache root for ERTS trees."
   @spec root(%{String.t() => String.t()}) :: Path.t()
   def root(env), do: Path.join([cache_home(env), "batamanta", "erts"])
 
-  @doc "`$XDG_CACHE_HOME` when absolute, else `~/.cache`."
+  @doc """
+  `$XDG_CACHE_HOME` when absolute, else `~/.cache`; an empty variable counts as unset,
+  as it does for the dispenser, so both look in the same place.
+  """
   @spec cache_home(%{String.t() => String.t()}) :: Path.t()
   def cache_home(env) do
     case env["XDG_CACHE_HOME"] do
       "/" <> _ = xdg -> xdg
-      _ -> Path.join(env["HOME"] || System.user_home!(), ".cache")
+      _ -> Path.join(Config.non_empty(env["HOME"]) || System.user_home!(), ".cache")
     end
   end
 
@@ -46,18 +49,20 @@ defmodule Batamanta.ERTS.Cache do
 
   `fill` gets an empty temporary directory next to the entry and returns
   `{:ok, tree_root}` for a tree inside it that is installed for the entry's path; that
-  tree is verified and renamed into place. Returns the entry's versions and whether
-  this call installed it (`:installed`) or found it (`:hit`).
+  tree is verified, `check` gets its versions and returns `:ok` or an error, and only
+  then is the tree renamed into place. Returns the entry's versions and whether this
+  call installed it (`:installed`) or found it (`:hit`).
   """
   @spec install(
           Native.t(),
           Path.t(),
           (Path.t() -> {:ok, Path.t()} | {:error, String.t()}),
+          (map() -> :ok | {:error, String.t()}),
           (map() ->
              any())
         ) ::
           {:ok, map(), :installed | :hit} | {:error, String.t()}
-  def install(native, entry, fill, on_progress) do
+  def install(native, entry, fill, check, on_progress) do
     File.mkdir_p!(Path.dirname(entry))
 
     case Native.request(native, :lock, %{path: entry <> ".lock"}, on_progress) do
@@ -65,7 +70,7 @@ defmodule Batamanta.ERTS.Cache do
         try do
           case lookup(entry) do
             {:ok, info} -> {:ok, info, :hit}
-            :miss -> fill_entry(entry, fill)
+            :miss -> fill_entry(entry, fill, check)
           end
         after
           Native.request(native, :unlock, %{lock: lock})
@@ -76,7 +81,7 @@ defmodule Batamanta.ERTS.Cache do
     end
   end
 
-  defp fill_entry(entry, fill) do
+  defp fill_entry(entry, fill, check) do
     dir = Path.dirname(entry)
     prefix = ".tmp-#{Path.basename(entry)}-"
     # Only a killed installer leaves these, and the lock proves it is gone.
@@ -88,6 +93,7 @@ defmodule Batamanta.ERTS.Cache do
     try do
       with {:ok, tree} <- fill.(tmp),
            {:ok, info} <- Tree.verify(tree),
+           :ok <- check.(info),
            :ok <- rename(tree, entry) do
         {:ok, info, :installed}
       end

@@ -27,6 +27,8 @@ defmodule Batamanta.ERTS.Source do
   Everything here is pure; fetching is `Batamanta.ERTS`'s job.
   """
 
+  alias Batamanta.Config
+
   defstruct [:layout, :base, :triple, :index_url]
 
   @type t :: %__MODULE__{
@@ -65,7 +67,9 @@ defmodule Batamanta.ERTS.Source do
   def resolve(nil, triple, env) do
     case @hex_arch do
       %{^triple => arch} ->
-        hex = String.trim_trailing(non_empty(env["BATAMANTA_HEX_OTP_URL"]) || @hex_url, "/")
+        hex =
+          String.trim_trailing(Config.non_empty(env["BATAMANTA_HEX_OTP_URL"]) || @hex_url, "/")
+
         base = "#{hex}/#{arch}/ubuntu-22.04"
 
         {:ok,
@@ -179,8 +183,4 @@ defmodule Batamanta.ERTS.Source do
   def major(version), do: version |> String.split(".") |> hd()
 
   defp key(version), do: version |> String.split(".") |> Enum.map(&String.to_integer/1)
-
-  defp non_empty(nil), do: nil
-  defp non_empty(""), do: nil
-  defp non_empty(value), do: value
 end

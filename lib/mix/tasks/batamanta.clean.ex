@@ -21,7 +21,7 @@ defmodule Mix.Tasks.Batamanta.Clean do
   use Mix.Task
 
   alias Batamanta.ERTS.Cache
-  alias Batamanta.{Native, Release}
+  alias Batamanta.{Native, Output, Release}
 
   @switches [erts: :boolean, extractions: :boolean, all: :boolean]
   @marker ".batamanta-extraction"
@@ -45,7 +45,7 @@ defmodule Mix.Tasks.Batamanta.Clean do
     dir = Cache.root(env)
     size = Release.disk_size(dir)
     File.rm_rf!(dir)
-    Mix.shell().info("erts: removed #{dir} (#{format_bytes(size)})")
+    Mix.shell().info("erts: removed #{dir} (#{Output.bytes(size)})")
   end
 
   defp clean_extractions(env) do
@@ -66,7 +66,7 @@ defmodule Mix.Tasks.Batamanta.Clean do
         |> Enum.split_with(&is_integer/1)
 
       Mix.shell().info(
-        "extractions: removed #{length(removed)} from #{dir} (#{format_bytes(Enum.sum(removed))})" <>
+        "extractions: removed #{length(removed)} from #{dir} (#{Output.bytes(Enum.sum(removed))})" <>
           if(busy == [], do: "", else: "; kept #{length(busy)} in use by a running binary")
       )
     after
@@ -113,7 +113,4 @@ defmodule Mix.Tasks.Batamanta.Clean do
         :busy
     end
   end
-
-  defp format_bytes(bytes) when bytes < 1024 * 1024, do: "#{Float.round(bytes / 1024, 1)} KiB"
-  defp format_bytes(bytes), do: "#{Float.round(bytes / (1024 * 1024), 2)} MiB"
 end

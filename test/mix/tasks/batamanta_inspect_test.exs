@@ -40,8 +40,10 @@ defmodule Mix.Tasks.Batamanta.InspectTest do
       pack = %{source: source, output: payload, level: 3, mtime: 0}
       assert {:ok, packed} = Native.request(native, :pack, pack)
 
+      assert {:ok, dispenser} = Native.product_path("batamanta-dispenser")
+
       args = %{
-        dispenser: Native.product_path!("batamanta-dispenser"),
+        dispenser: dispenser,
         payload: payload,
         output: binary,
         metadata: @metadata,
