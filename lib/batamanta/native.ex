@@ -12,6 +12,7 @@ defmodule Batamanta.Native do
   `Mix.Tasks.Compile.BatamantaNative` puts it.
   """
 
+  alias Batamanta.Env
   alias Mix.Tasks.Compile.BatamantaNative
 
   defstruct [:port, :path, timeout: :infinity]
@@ -124,12 +125,9 @@ defmodule Batamanta.Native do
 
   @doc false
   def executable_path do
-    case System.get_env("BATAMANTA_NATIVE") do
-      override when override not in [nil, ""] ->
-        if File.regular?(override), do: {:ok, override}, else: {:error, [override]}
-
-      _ ->
-        product_path("batamanta-native")
+    case Env.value(System.get_env(), "BATAMANTA_NATIVE") do
+      nil -> product_path("batamanta-native")
+      override -> if File.regular?(override), do: {:ok, override}, else: {:error, [override]}
     end
   end
 

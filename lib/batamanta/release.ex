@@ -44,7 +44,13 @@ defmodule Batamanta.Release do
 
     if name =~ ~r/^[a-z][a-zA-Z0-9_]*$/,
       do: {:ok, name},
-      else: {:error, "invalid release #{inspect(name)} (option release: / --release)"}
+      else:
+        {:error,
+         Config.invalid(
+           :release,
+           name,
+           "a release name starts with a lowercase letter and holds letters, digits and _"
+         )}
   end
 
   defp several(names) do

@@ -12,7 +12,7 @@ defmodule Batamanta.ERTS.Cache do
   removes while holding the lock.
   """
 
-  alias Batamanta.{Config, Native}
+  alias Batamanta.{Env, Native}
   alias Batamanta.ERTS.Tree
 
   @doc "The cache root for ERTS trees."
@@ -27,7 +27,7 @@ defmodule Batamanta.ERTS.Cache do
   def cache_home(env) do
     case env["XDG_CACHE_HOME"] do
       "/" <> _ = xdg -> xdg
-      _ -> Path.join(Config.non_empty(env["HOME"]) || System.user_home!(), ".cache")
+      _ -> Path.join(Env.value(env, "HOME") || System.user_home!(), ".cache")
     end
   end
 

@@ -21,7 +21,7 @@ defmodule Mix.Tasks.Batamanta.Clean do
   use Mix.Task
 
   alias Batamanta.ERTS.Cache
-  alias Batamanta.{Native, Output, Release}
+  alias Batamanta.{Env, Native, Output, Release}
 
   @switches [erts: :boolean, extractions: :boolean, all: :boolean]
   @marker ".batamanta-extraction"
@@ -76,9 +76,9 @@ defmodule Mix.Tasks.Batamanta.Clean do
 
   @doc false
   def extraction_dir(env) do
-    case env["BATAMANTA_CACHE_DIR"] do
-      dir when dir not in [nil, ""] -> Path.expand(dir)
-      _ -> Path.join(Cache.cache_home(env), "batamanta")
+    case Env.value(env, "BATAMANTA_CACHE_DIR") do
+      dir when is_binary(dir) -> Path.expand(dir)
+      nil -> Path.join(Cache.cache_home(env), "batamanta")
     end
   end
 
