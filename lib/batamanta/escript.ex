@@ -14,16 +14,7 @@ defmodule Batamanta.Escript do
   the whole payload far better than zip's per-file deflate.
   """
 
-  alias Batamanta.{AppTree, Config, MinimalERTS, MixRun}
-
-  defmodule Staged do
-    @moduledoc """
-    A payload tree holding a minimal runtime and the escript at `script` (relative).
-    """
-    defstruct [:name, :path, :version, :erts_version, :script, :emu_args, :boot]
-
-    @type t :: %__MODULE__{}
-  end
+  alias Batamanta.{AppTree, Config, MinimalERTS, MixRun, Staged}
 
   defstruct [:emu_args, :files, :specs, :shebang, :comment]
 
@@ -193,6 +184,7 @@ defmodule Batamanta.Escript do
     write(escript, Path.join(runtime.path, script), config.source_date_epoch)
 
     %Staged{
+      format: :escript,
       name: to_string(config.app),
       path: runtime.path,
       version: config.version,

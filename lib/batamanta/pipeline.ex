@@ -27,7 +27,6 @@ defmodule Batamanta.Pipeline do
     Build,
     Config,
     Dispenser,
-    ELF,
     ERTS,
     Escript,
     LaunchSpec,
@@ -38,6 +37,8 @@ defmodule Batamanta.Pipeline do
     Release,
     RuntimeSwap,
     SizeEstimate,
+    Staged,
+    SystemLibraries,
     Target
   }
 
@@ -113,7 +114,7 @@ defmodule Batamanta.Pipeline do
       build_lib = ok!(Escript.build(config, env, path))
       escript = ok!(Escript.read(path))
 
-      {%{build | built: {escript, build_lib}},
+      {%{build | escript: escript, build_lib: build_lib},
        "built escript #{inspect(config.escript_module)} (MIX_ENV=prod, #{Output.bytes(File.stat!(path).size)})"}
     end)
   end
@@ -123,7 +124,7 @@ defmodule Batamanta.Pipeline do
       name = ok!(Release.name(config, build.project))
       release = ok!(Release.build(config, name, build_env(build), build.tmp))
 
-      {%{build | built: release},
+      {%{build | staged: release},
        "built release #{release.name} #{release.version} (MIX_ENV=prod)"}
     end)
   end
@@ -136,15 +137,13 @@ defmodule Batamanta.Pipeline do
   end
 
   @doc """
-  Turns what the project's build made into the tree to pack. An escript gets a minimal
-  runtime for its application tree; a release gets the target's runtime swapped in when
-  it was built on another platform's, loses its build-only files and gains the boot
-  script of `Batamanta.BootScript`.
+  Makes the tree to pack. An escript gets a minimal runtime for its application tree;
+  a release, already a tree, gets the target's runtime swapped in when it was built on
+  another platform's, loses its build-only files and gains the boot script of
+  `Batamanta.BootScript`.
   """
   @spec stage_runtime(Build.t()) :: Build.t()
-  def stage_runtime(
-        %Build{config: %Config{format: :escript}, built: {escript, build_lib}} = build
-      ) do
+  def stage_runtime(%Build{config: %Config{format: :escript}, escript: escript} = build) do
     %Build{config: config, erts: erts} = build
 
     tree =
@@ -157,12 +156,12 @@ defmodule Batamanta.Pipeline do
     runtime =
       timed(build, fn ->
         runtime = ok!(MinimalERTS.stage(erts, tree, Path.join(build.tmp, "root")))
-        size = Release.disk_size(runtime.path)
+        size = Staged.disk_size(runtime.path)
         {runtime, "staged a minimal ERTS #{runtime.erts_version} (#{Output.bytes(size)})"}
       end)
 
     timed(build, fn ->
-      {escript, dropped} = Escript.prune(escript, tree, build_lib)
+      {escript, dropped} = Escript.prune(escript, tree, build.build_lib)
       staged = Escript.stage(escript, runtime, config)
       dropped_note = if dropped == [], do: "", else: ", left out #{Enum.join(dropped, ", ")}"
 
@@ -171,7 +170,9 @@ defmodule Batamanta.Pipeline do
     end)
   end
 
-  def stage_runtime(%Build{built: %Release{} = release, erts: erts, target: target} = build) do
+  def stage_runtime(%Build{staged: %Staged{format: :release} = release} = build) do
+    %Build{erts: erts, target: target} = build
+
     unless target.host? do
       timed(build, fn ->
         apps = ok!(RuntimeSwap.swap(release, erts, target, build.builder.root))
@@ -188,10 +189,8 @@ defmodule Batamanta.Pipeline do
 
     timed(build, fn ->
       ok!(BootScript.write(Path.join([release.path, "releases", release.version])))
-      {:ok, "wrote releases/#{release.version}/batamanta.boot"}
+      {build, "wrote releases/#{release.version}/batamanta.boot"}
     end)
-
-    %{build | staged: release}
   end
 
   @doc """
@@ -203,8 +202,8 @@ defmodule Batamanta.Pipeline do
   @spec inspect_runtime(Build.t()) :: Build.t()
   def inspect_runtime(%Build{staged: staged} = build) do
     timed(build, fn ->
-      nifs = Release.nif_files(staged)
-      files = Release.elf_files(staged, nifs)
+      nifs = Staged.nif_files(staged)
+      files = Staged.elf_files(staged, nifs)
 
       result =
         ok!(
@@ -214,8 +213,8 @@ defmodule Batamanta.Pipeline do
 
       libc = LaunchSpec.libc(result)
       warn(Target.runtime_libc_warning(build.target, libc))
-      beam = Path.join([staged.path, "erts-#{staged.erts_version}", "bin", "beam.smp"])
-      needs = ELF.extra_needs(result.needed, nifs, beam)
+      beam = Path.join([Staged.erts_dir(staged), "bin", "beam.smp"])
+      needs = SystemLibraries.extra_needs(result.needed, nifs, beam)
 
       for {library, users} <- needs do
         warn(
@@ -248,7 +247,7 @@ defmodule Batamanta.Pipeline do
   @spec estimate_size(Build.t()) :: Build.t()
   def estimate_size(%Build{config: config} = build) do
     timed(build, fn ->
-      uncompressed = Release.disk_size(build.staged.path)
+      uncompressed = Staged.disk_size(build.staged.path)
       dispenser_bytes = File.stat!(build.dispenser).size
       estimate = SizeEstimate.estimate_size(uncompressed, config.compression, dispenser_bytes)
       {build, "estimated size: about #{Output.bytes(estimate)} at zstd #{config.compression}"}

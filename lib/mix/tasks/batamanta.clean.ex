@@ -21,7 +21,7 @@ defmodule Mix.Tasks.Batamanta.Clean do
   use Mix.Task
 
   alias Batamanta.ERTS.Cache
-  alias Batamanta.{Env, Native, Output, Release}
+  alias Batamanta.{Env, Native, Output, Staged}
 
   @switches [erts: :boolean, extractions: :boolean, all: :boolean]
   @marker ".batamanta-extraction"
@@ -43,7 +43,7 @@ defmodule Mix.Tasks.Batamanta.Clean do
 
   defp clean_erts(env) do
     dir = Cache.root(env)
-    size = Release.disk_size(dir)
+    size = Staged.disk_size(dir)
     File.rm_rf!(dir)
     Mix.shell().info("erts: removed #{dir} (#{Output.bytes(size)})")
   end
@@ -104,7 +104,7 @@ defmodule Mix.Tasks.Batamanta.Clean do
   defp remove_unused(native, path) do
     case Native.request(native, :lock, %{path: path, wait: false, create: false}) do
       {:ok, %{lock: lock}} ->
-        size = Release.disk_size(path)
+        size = Staged.disk_size(path)
         File.rm_rf!(path)
         Native.request(native, :unlock, %{lock: lock})
         size
