@@ -11,8 +11,11 @@ defmodule Mix.Tasks.Batamanta.Clean do
     * `--erts` - `$XDG_CACHE_HOME/batamanta/erts` (default `~/.cache/...`): OTP trees
       downloaded by `mix batamanta`. The next build downloads them again.
     * `--extractions` - the binaries' extraction cache (`$BATAMANTA_CACHE_DIR`, else
-      `$XDG_CACHE_HOME/batamanta`, else `~/.cache/batamanta`). Only directories carrying
-      the dispenser's marker are removed, and only when no running binary uses them.
+      `$XDG_CACHE_HOME/batamanta`, else `~/.cache/batamanta`, and the private
+      `$TMPDIR/batamanta-<uid>` binaries fall back to when that is unusable). Only
+      extractions carrying the dispenser's marker and the dispenser's own leftovers are
+      removed, and only when no running binary uses them; the "Cache" section of
+      `docs/FORMAT.md` describes the layout.
     * `--all` - both (the default).
 
   Nothing batamanta did not create is deleted.
@@ -21,11 +24,9 @@ defmodule Mix.Tasks.Batamanta.Clean do
   use Mix.Task
 
   alias Batamanta.ERTS.Cache
-  alias Batamanta.{Env, Native, Output, Staged}
+  alias Batamanta.{ExtractionCache, Native, Output, Staged}
 
   @switches [erts: :boolean, extractions: :boolean, all: :boolean]
-  @marker ".batamanta-extraction"
-  @leftover_prefixes [".batamanta-tmp-", ".batamanta-trash-"]
 
   @impl true
   def run(argv) do
@@ -49,68 +50,19 @@ defmodule Mix.Tasks.Batamanta.Clean do
   end
 
   defp clean_extractions(env) do
-    dir = extraction_dir(env)
     native = Native.start()
 
     try do
-      names =
-        case File.ls(dir) do
-          {:ok, names} -> names
-          {:error, _} -> []
-        end
+      for dir <- ExtractionCache.dirs(env), File.dir?(dir) do
+        %{removed: removed, busy: busy} = ExtractionCache.remove_unused(native, dir)
 
-      {removed, busy} =
-        names
-        |> Enum.filter(&ours?(dir, &1))
-        |> Enum.map(&remove_unused(native, Path.join(dir, &1)))
-        |> Enum.split_with(&is_integer/1)
-
-      Mix.shell().info(
-        "extractions: removed #{length(removed)} from #{dir} (#{Output.bytes(Enum.sum(removed))})" <>
-          if(busy == [], do: "", else: "; kept #{length(busy)} in use by a running binary")
-      )
+        Mix.shell().info(
+          "extractions: removed #{length(removed)} from #{dir} (#{Output.bytes(Enum.sum(removed))})" <>
+            if(busy == 0, do: "", else: "; kept #{busy} in use by a running binary")
+        )
+      end
     after
       Native.close(native)
-    end
-  end
-
-  @doc false
-  def extraction_dir(env) do
-    case Env.value(env, "BATAMANTA_CACHE_DIR") do
-      dir when is_binary(dir) -> Path.expand(dir)
-      nil -> Path.join(Cache.cache_home(env), "batamanta")
-    end
-  end
-
-  # The dispenser names extractions `<app>-<version>-<16 hex>` and writes its marker,
-  # starting with `app=`, into each; half-made ones carry its temporary prefixes.
-  defp ours?(dir, name) do
-    path = Path.join(dir, name)
-
-    cond do
-      not File.dir?(path) or File.lstat!(path).type != :directory -> false
-      String.starts_with?(name, @leftover_prefixes) -> true
-      name =~ ~r/^.+-[0-9a-f]{16}$/ -> marker?(Path.join(path, @marker))
-      true -> false
-    end
-  end
-
-  defp marker?(path) do
-    match?({:ok, "app=" <> _}, File.read(path))
-  end
-
-  # A running binary holds LOCK_SH on its extraction, so a free LOCK_EX proves that no
-  # process uses it; the lock is kept while deleting so none starts meanwhile.
-  defp remove_unused(native, path) do
-    case Native.request(native, :lock, %{path: path, wait: false, create: false}) do
-      {:ok, %{lock: lock}} ->
-        size = Staged.disk_size(path)
-        File.rm_rf!(path)
-        Native.request(native, :unlock, %{lock: lock})
-        size
-
-      {:error, _code, _message} ->
-        :busy
     end
   end
 end

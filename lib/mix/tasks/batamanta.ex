@@ -12,8 +12,9 @@ defmodule Mix.Tasks.Batamanta do
   runtime, the boot files and a launch description are packed into a zstd-compressed
   payload and appended to a small launcher, the *dispenser*. On first run the
   dispenser extracts the payload into a per-user cache (`$BATAMANTA_CACHE_DIR`, default
-  `$XDG_CACHE_HOME/batamanta`) and execs the VM, so signals, the TTY, stdin/stdout and
-  the exit status pass straight through.
+  `$XDG_CACHE_HOME/batamanta`; the "Cache" section of docs/FORMAT.md has the layout) and
+  execs the VM, so signals, the TTY, stdin/stdout and the exit status pass straight
+  through.
 
   The output lands in the project root as `<binary_name>-<version>-<arch>-<os>`, for
   example `hello-0.1.0-x86_64-linux` (`-x86_64-linux-musl` for musl, `.exe` for
