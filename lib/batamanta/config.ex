@@ -5,8 +5,11 @@ defmodule Batamanta.Config do
   It merges the `batamanta:` keyword list of the project's `mix.exs` with the command
   line flags (flags win) and the environment, and validates every value. Resolution is
   pure: `resolve/4` takes the project config, argv, an env map and the project root, so
-  it is tested without Mix state. See `Mix.Tasks.Batamanta` for the user documentation
-  of every option.
+  it is tested without Mix state.
+
+  Every option is one entry of the option table at the top of this module, which also
+  makes the option list of `mix help batamanta` (`doc/0`) and the README's table
+  (`table/0`).
   """
 
   alias Batamanta.Env
@@ -226,7 +229,7 @@ defmodule Batamanta.Config do
       name = if option.file?, do: "`#{option.key}` (#{flags(option)})", else: flags(option)
       values = if option.type == :boolean, do: "", else: " Values: #{option.values}."
       text = "#{name} - #{option.doc}#{values} Default: #{option.default_doc}."
-      "  * " <> wrap(text, 84, "    ") <> "\n"
+      "  * #{text}\n"
     end)
   end
 
@@ -249,22 +252,6 @@ defmodule Batamanta.Config do
       ", ",
       &"`#{&1}`"
     )
-  end
-
-  defp wrap(text, width, indent) do
-    text
-    |> String.split(" ")
-    |> Enum.reduce([], fn
-      word, [] ->
-        [word]
-
-      word, [line | lines] ->
-        if String.length(line) + 1 + String.length(word) > width,
-          do: [word, line | lines],
-          else: [line <> " " <> word | lines]
-    end)
-    |> Enum.reverse()
-    |> Enum.join("\n" <> indent)
   end
 
   @doc """
@@ -354,7 +341,10 @@ defmodule Batamanta.Config do
   end
 
   defp env_options(env) do
-    for %{env: var, key: key} <- @options, var, value = Env.value(env, var), do: {key, value}
+    for %{env: var, key: key} <- @options,
+        var,
+        value = Env.value(env, var),
+        do: {key, {:flag, value}}
   end
 
   defp flag_options(argv) do
@@ -370,7 +360,8 @@ defmodule Batamanta.Config do
       {:error, Exception.message(error) <> ". See `mix help batamanta` for the flags"}
   end
 
-  # String flags are tagged so that `{:in, atoms}` matches them by name.
+  # String flags (and environment values) are tagged so that `{:in, atoms}` matches
+  # them by name.
   defp flag_to_option({flag, value}) do
     case Map.fetch!(@by_flag, flag) do
       %{switch: :string, key: key} -> {key, {:flag, value}}
