@@ -23,18 +23,13 @@ defmodule Batamanta.ExtractionCache do
   @spec dirs(Env.t()) :: [Path.t()]
   def dirs(env) do
     case Env.value(env, "BATAMANTA_CACHE_DIR") do
-      nil -> xdg_dir(env) ++ [fallback_dir(env)]
+      nil -> home_dir(Env.cache_home(env)) ++ [fallback_dir(env)]
       dir -> [Path.expand(dir)]
     end
   end
 
-  defp xdg_dir(env) do
-    case {Env.value(env, "XDG_CACHE_HOME"), Env.value(env, "HOME")} do
-      {"/" <> _ = xdg, _home} -> [Path.join(xdg, "batamanta")]
-      {_xdg, nil} -> []
-      {_xdg, home} -> [Path.join([Path.expand(home), ".cache", "batamanta"])]
-    end
-  end
+  defp home_dir(nil), do: []
+  defp home_dir(cache_home), do: [Path.join(cache_home, "batamanta")]
 
   defp fallback_dir(env) do
     tmp =
