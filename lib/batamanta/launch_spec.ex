@@ -42,9 +42,18 @@ defmodule Batamanta.LaunchSpec do
     else
       {:error,
        "format #{inspect(format)} with execution_mode #{inspect(mode)} cannot be built yet; " <>
-         "this version of batamanta builds format: :release or :escript with execution_mode: :cli or :tui, " <>
-         "and format: :release with execution_mode: :daemon"}
+         "this version of batamanta builds " <> supported_text()}
     end
+  end
+
+  defp supported_text do
+    @supported
+    |> Enum.group_by(&elem(&1, 0), &elem(&1, 1))
+    |> Enum.map_join("; ", fn {format, modes} ->
+      {last, first} = modes |> Enum.map(&inspect/1) |> List.pop_at(-1)
+      modes = if first == [], do: last, else: Enum.join(first, ", ") <> " or " <> last
+      "format: #{inspect(format)} with execution_mode: #{modes}"
+    end)
   end
 
   defp start(%Config{format: :release} = config, release) do
