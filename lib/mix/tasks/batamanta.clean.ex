@@ -53,7 +53,13 @@ defmodule Mix.Tasks.Batamanta.Clean do
     native = Native.start()
 
     try do
-      for dir <- ExtractionCache.dirs(env), File.dir?(dir) do
+      dirs = ExtractionCache.dirs(env)
+
+      if not Enum.any?(dirs, &File.dir?/1) do
+        Mix.shell().info("extractions: none (no #{Enum.join(dirs, " or ")})")
+      end
+
+      for dir <- dirs, File.dir?(dir) do
         %{removed: removed, busy: busy} = ExtractionCache.remove_unused(native, dir)
 
         Mix.shell().info(
