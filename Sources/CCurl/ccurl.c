@@ -12,6 +12,10 @@ CURLcode ccurl_setopt_string(CURL *handle, CURLoption option, const char *value)
     return curl_easy_setopt(handle, option, value);
 }
 
+CURLcode bm_curl_setopt_offset(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 CURLcode ccurl_setopt_pointer(CURL *handle, CURLoption option, void *value) {
     return curl_easy_setopt(handle, option, value);
 }

@@ -18,6 +18,7 @@ CURLcode ccurl_global_init_default(void);
 
 CURLcode ccurl_setopt_long(CURL *handle, CURLoption option, long value);
 CURLcode ccurl_setopt_string(CURL *handle, CURLoption option, const char *value);
+CURLcode bm_curl_setopt_offset(CURL *handle, CURLoption option, curl_off_t value);
 CURLcode ccurl_setopt_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode ccurl_setopt_write_function(CURL *handle, ccurl_write_callback callback);
 CURLcode ccurl_setopt_xferinfo_function(CURL *handle, ccurl_xferinfo_callback callback);
