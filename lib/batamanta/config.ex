@@ -127,7 +127,6 @@ defmodule Batamanta.Config do
       app: project[:app],
       version: project[:version],
       project_root: root,
-      binary_name: to_string(project[:app]),
       releases: Keyword.keys(project[:releases] || []),
       source_date_epoch: epoch
     }
@@ -278,13 +277,17 @@ defmodule Batamanta.Config do
 
   defp validate(:erts_source, value) do
     case unwrap(value) do
+      host when host in [:host, "host"] ->
+        {:ok, :host}
+
       url when is_binary(url) ->
         if url =~ ~r{^(https?|file)://.+},
           do: {:ok, String.trim_trailing(url, "/")},
           else:
             {:error,
              "invalid erts_source #{inspect(url)} (option erts_source: / --erts-source / " <>
-               "BATAMANTA_ERTS_SOURCE): it must be an http://, https:// or file:// base URL"}
+               "BATAMANTA_ERTS_SOURCE): it must be :host (this machine's runtime) or an " <>
+               "http://, https:// or file:// base URL"}
 
       other ->
         {:error, "invalid erts_source #{inspect(other)}: it must be a URL string"}

@@ -25,6 +25,7 @@ defmodule Batamanta.Pipeline do
     Banner,
     BootScript,
     Build,
+    BuildDir,
     Config,
     Dispenser,
     ELF,
@@ -53,14 +54,18 @@ defmodule Batamanta.Pipeline do
         root = Path.dirname(Mix.Project.project_file())
         config = Config.resolve!(project, argv, System.get_env(), root)
         ok!(LaunchSpec.supported(config))
-        config
+        if config.output, do: ok!(BuildDir.check_output(Path.expand(config.output, root)))
+        ok!(Release.resolve(config, project))
       end)
 
     out = Output.new(config)
     Banner.show(config, out)
-    Output.report(out, "resolved config for #{config.app} #{config.version}", micros)
+    Output.report(out, "resolved config for #{subject(config)} #{config.version}", micros)
     %Build{config: config, project: project, out: out}
   end
+
+  defp subject(%Config{format: :escript, app: app}), do: "#{app}"
+  defp subject(%Config{release: release}), do: "release #{release}"
 
   @doc "Detects the host and resolves the target triple from the config."
   @spec resolve_target(Build.t()) :: Build.t()
@@ -68,7 +73,7 @@ defmodule Batamanta.Pipeline do
     timed(build, fn ->
       host = ok!(Target.host(build.native), "detecting the host (:host_info)")
       target = ok!(Target.resolve(config, host))
-      warn(Target.libc_warning(config, target, host))
+      Output.warn(build.out, Target.libc_warning(config, target, host))
 
       {%{build | host: host, target: target},
        "resolved target #{target.triple}#{host_note(host)}"}
@@ -93,7 +98,7 @@ defmodule Batamanta.Pipeline do
     timed(build, fn ->
       progress = &Output.progress(out, &1)
       erts = ok!(ERTS.provision(build.config, build.target, build.native, progress: progress))
-      warn(erts.warning)
+      Output.warn(out, erts.warning)
 
       {%{build | erts: erts, builder: ERTS.builder(erts, build.target)},
        "using ERTS #{erts.erts_version} (OTP #{erts.otp_version}, #{erts.source}) from #{erts.root}"}
@@ -110,7 +115,7 @@ defmodule Batamanta.Pipeline do
     timed(build, fn ->
       env = build_env(build)
       path = Path.join([build.tmp, "escript", config.binary_name])
-      build_lib = ok!(Escript.build(config, env, path))
+      build_lib = ok!(in_turn(build, fn -> Escript.build(config, env, path) end))
       escript = ok!(Escript.read(path))
 
       {%{build | built: {escript, build_lib}},
@@ -120,12 +125,19 @@ defmodule Batamanta.Pipeline do
 
   def build_project(%Build{config: config} = build) do
     timed(build, fn ->
-      name = ok!(Release.name(config, build.project))
-      release = ok!(Release.build(config, name, build_env(build), build.tmp))
+      env = build_env(build)
+
+      release =
+        ok!(in_turn(build, fn -> Release.build(config, config.release, env, build.tmp) end))
 
       {%{build | built: release},
        "built release #{release.name} #{release.version} (MIX_ENV=prod)"}
     end)
+  end
+
+  defp in_turn(%Build{config: config} = build, fun) do
+    progress = Output.progress(build.out, "this project (#{config.project_root})")
+    BuildDir.with_project_lock(build.native, config.project_root, progress, fun)
   end
 
   defp build_env(%Build{} = build) do
@@ -213,12 +225,13 @@ defmodule Batamanta.Pipeline do
         )
 
       libc = LaunchSpec.libc(result)
-      warn(Target.runtime_libc_warning(build.target, libc))
+      Output.warn(build.out, Target.runtime_libc_warning(build.target, libc))
       beam = Path.join([staged.path, "erts-#{staged.erts_version}", "bin", "beam.smp"])
       needs = ELF.extra_needs(result.needed, nifs, beam)
 
       for {library, users} <- needs do
-        warn(
+        Output.warn(
+          build.out,
           "#{Enum.join(users, ", ")} loads #{library} from the system: the target needs it installed"
         )
       end
@@ -311,15 +324,16 @@ defmodule Batamanta.Pipeline do
 
   defp timed(%Build{out: out}, fun), do: Output.step(out, fun)
 
-  defp warn(nil), do: :ok
-  defp warn(warning), do: Mix.shell().error("warning: " <> warning)
+  @doc false
+  @spec ok!(:ok | {:ok, value} | {:error, String.t()} | Native.error(), String.t() | nil) ::
+          :ok | value
+        when value: term()
+  def ok!(result, doing \\ nil)
+  def ok!(:ok, _doing), do: :ok
+  def ok!({:ok, value}, _doing), do: value
+  def ok!({:error, message}, _doing), do: Mix.raise(message)
 
-  defp ok!(result, doing \\ nil)
-  defp ok!(:ok, _doing), do: :ok
-  defp ok!({:ok, value}, _doing), do: value
-  defp ok!({:error, message}, _doing), do: Mix.raise(message)
-
-  defp ok!({:error, code, message}, doing) do
+  def ok!({:error, code, message}, doing) do
     Mix.raise("batamanta-native failed while #{doing}: #{message} (#{code})")
   end
 end

@@ -25,7 +25,7 @@ defmodule Batamanta.ConfigTest do
                execution_mode: :cli,
                format: :release,
                compression: 9,
-               binary_name: "hello",
+               binary_name: nil,
                output: nil,
                otp_version: :auto,
                erts_target: :auto,

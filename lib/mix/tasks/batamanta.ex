@@ -150,17 +150,15 @@ defmodule Mix.Tasks.Batamanta do
 
   use Mix.Task
 
-  alias Batamanta.{Native, Output, Pipeline}
+  alias Batamanta.{BuildDir, Native, Output, Pipeline}
 
   @impl true
   def run(argv) do
     build = Pipeline.resolve_config(Mix.Project.config(), argv)
-    tmp = Path.join(System.tmp_dir!(), "batamanta-#{System.unique_integer([:positive])}")
+    tmp = Pipeline.ok!(BuildDir.create())
     native = Native.start()
 
     try do
-      File.mkdir_p!(tmp)
-
       built =
         %{build | native: native, tmp: tmp}
         |> Pipeline.resolve_target()
