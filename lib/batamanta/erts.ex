@@ -271,10 +271,25 @@ defmodule Batamanta.ERTS do
 
   defp host_fallback(host, why) do
     warning =
-      "#{why}; using this machine's own OTP #{host.otp_version} " <>
-        "(erts_source: :host does so without asking)"
+      "#{short(why)}; using this machine's own OTP #{host.otp_version} " <>
+        "(erts_source: :host skips the network)"
 
     {:ok, %{host | warning: warning}}
+  end
+
+  # Every offline build prints this warning, so it names the unreachable host and the
+  # last clause of curl's reason, not the whole URL and retry story of the helper.
+  defp short(why) do
+    case Regex.run(~r/download of (\S+) failed: (.*?)(?: \(gave up after \d+ attempts\))?$/, why) do
+      [_, url, reason] ->
+        reason =
+          if String.length(reason) > 60, do: List.last(String.split(reason, ": ")), else: reason
+
+        "#{URI.parse(url).host} is unreachable (#{reason})"
+
+      nil ->
+        why
+    end
   end
 
   defp unavailable_target(option, value, target, why) do

@@ -23,19 +23,24 @@ defmodule Batamanta.Output do
   # Redrawing on every helper message would flood a slow terminal.
   @redraw_interval_ms 100
 
-  @doc """
-  The output for `config`, looking at this process's environment and terminal.
-
-  Outside `:tty` mode it also turns ANSI off for the rest of the run, so what Mix
-  prints itself (warnings on stderr, the final `** (Mix)` error) has no escape codes
-  either.
-  """
+  @doc "The output for `config`, looking at this process's environment and terminal."
   @spec new(Config.t()) :: t()
   def new(%Config{quiet: quiet}) do
     tty? = tty?()
-    out = %__MODULE__{mode: mode(System.get_env(), tty?, quiet), tty?: tty?}
-    if out.mode != :tty, do: Application.put_env(:elixir, :ansi_enabled, false)
-    out
+    %__MODULE__{mode: mode(System.get_env(), tty?, quiet), tty?: tty?}
+  end
+
+  @doc """
+  Turns ANSI off for the rest of the run when the environment or the missing terminal
+  asks for plain output, so what Mix prints itself (`Mix.shell().error/1`, the final
+  `** (Mix)` line of a failed build, including a config error) has no escape codes
+  either. Called first thing, before the config is read.
+  """
+  @spec plain_if_asked(%{String.t() => String.t()}) :: :ok
+  def plain_if_asked(env) do
+    if mode(env, tty?(), false) == :plain,
+      do: Application.put_env(:elixir, :ansi_enabled, false),
+      else: :ok
   end
 
   @doc """

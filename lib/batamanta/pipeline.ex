@@ -31,6 +31,7 @@ defmodule Batamanta.Pipeline do
     ELF,
     ERTS,
     Escript,
+    EscriptApps,
     LaunchSpec,
     MinimalERTS,
     MixRun,
@@ -175,11 +176,17 @@ defmodule Batamanta.Pipeline do
 
     timed(build, fn ->
       {escript, dropped} = Escript.prune(escript, tree, build_lib)
-      staged = Escript.stage(escript, runtime, config)
+      {escript, apps} = ok!(EscriptApps.split(escript, tree, build_lib))
+      staged = Escript.stage(escript, runtime, config, apps)
       dropped_note = if dropped == [], do: "", else: ", left out #{Enum.join(dropped, ", ")}"
 
+      shipped_note =
+        if apps == [],
+          do: "",
+          else: ", beside it #{Enum.map_join(staged.code_paths, ", ", &Path.dirname/1)}"
+
       {%{build | staged: staged},
-       "wrote #{staged.script} (#{length(escript.files)} files#{dropped_note})"}
+       "wrote #{staged.script} (#{length(escript.files)} files#{dropped_note}#{shipped_note})"}
     end)
   end
 

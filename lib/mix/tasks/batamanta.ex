@@ -15,9 +15,20 @@ defmodule Mix.Tasks.Batamanta do
   `$XDG_CACHE_HOME/batamanta`) and execs the VM, so signals, the TTY, stdin/stdout and
   the exit status pass straight through.
 
-  The output lands in the project root as `<binary_name>-<version>-<arch>-<os>`, for
+  The output lands in the project root as `<name>-<version>-<arch>-<os>`, for
   example `hello-0.1.0-x86_64-linux` (`-x86_64-linux-musl` for musl, `.exe` for
-  Windows).
+  Windows), where the name is `binary_name`, else the release's name (the app's for an
+  escript), so each release of a project gets its own file.
+
+  At the root of an umbrella project, `mix batamanta` builds the umbrella's release
+  (its only one, `default_release`, or `--release`; an umbrella has no implicit
+  release, so it must define `releases:`), and the binary is named after it. Inside a
+  child app it builds that app's release.
+
+  Builds run in a private temporary directory (a fresh random name under `TMPDIR`,
+  mode 0700), so builds of one project can run at once: the `mix release` step of one
+  project takes turns, and the output is written under a temporary name and renamed
+  into place, so builds into the same path each leave a whole binary.
 
   ## Configuration
 
@@ -45,15 +56,19 @@ defmodule Mix.Tasks.Batamanta do
       modules are left out unless the tree lists `:compiler` (add it to
       `extra_applications` if the escript compiles code at run time). NIFs that load
       system libraries are reported: `:crypto` needs `libcrypto.so.3` on the target.
+      A dependency with a `priv/` directory (a NIF, data files) is shipped as
+      `lib/<app>-<vsn>/{ebin,priv}` beside the escript and put on the code path, so
+      `:code.priv_dir/1` and `:erlang.load_nif/2` work; a `priv/` holding symlinks is
+      refused at build time in favour of `format: :release`.
 
     * `compression` (`--compression`, `-c`) - zstd level from `1` to `19`. Default: `9`.
       `3` builds fastest, `19` gives the smallest binary.
 
     * `binary_name` (`--binary-name`) - the name of the output file, without `/`.
-      Default: the app name.
+      Default: the release's name (the app's name for an escript).
 
-    * `output` (`--output`, `-o`) - the output path. Default:
-      `<project root>/<binary_name>-<version>-<arch>-<os>`.
+    * `output` (`--output`, `-o`) - the output path, a file (a directory is refused
+      before the build). Default: `<project root>/<name>-<version>-<arch>-<os>`.
 
     * `otp_version` (`--otp-version`) - `:auto` (default) or an OTP version string such
       as `"25.2.3"`.
@@ -66,10 +81,15 @@ defmodule Mix.Tasks.Batamanta do
       (`--force-libc`) - override one part of the target: `:linux`, `:macos` or
       `:windows`; `:x86_64` or `:aarch64`; `:gnu` or `:musl` (Linux only).
 
-    * `erts_source` (`--erts-source`) - base URL of an ERTS mirror laid out as
-      `<base>/<triple>/SHA256SUMS` and `<base>/<triple>/OTP-<version>.tar.gz`. Default:
-      `$BATAMANTA_ERTS_SOURCE`, else Hex's public OTP builds for glibc Linux. Runtimes are
-      cached in `$XDG_CACHE_HOME/batamanta/erts`; `mix batamanta.clean` removes them.
+    * `erts_source` (`--erts-source`) - `:host` (`--erts-source host`), or the base URL
+      of an ERTS mirror laid out as `<base>/<triple>/SHA256SUMS` and
+      `<base>/<triple>/OTP-<version>.tar.gz`. Default: `$BATAMANTA_ERTS_SOURCE`, else
+      Hex's public OTP builds for glibc Linux. `:host` embeds this machine's own OTP
+      without any network access or warning (for this machine's target only). With
+      the default source unreachable, a build with the default `otp_version`,
+      `erts_target` and `force_*` embeds the host's OTP with a one-line warning; one
+      that names a target or version is an error instead. Runtimes are cached in
+      `$XDG_CACHE_HOME/batamanta/erts`; `mix batamanta.clean` removes them.
 
     * `escript_module` (`--escript-module`) - the escript's main module. Default: the
       `main_module` of the project's `escript:` config.
@@ -82,7 +102,8 @@ defmodule Mix.Tasks.Batamanta do
       one, sixel through `img2sixel` on sixel terminals, text otherwise; never without
       a terminal or in CI. Default: `true`.
 
-    * `--quiet`, `-q` - print only errors and the output path. Default: off.
+    * `--quiet`, `-q` - print only errors and the output path, no warnings. Default:
+      off.
 
   Flags take the value's name without the colon: `--mode tui`, `--erts-target
   alpine_3_19_x86_64`. An invalid value stops the build with a message that names the
@@ -154,6 +175,7 @@ defmodule Mix.Tasks.Batamanta do
 
   @impl true
   def run(argv) do
+    Output.plain_if_asked(System.get_env())
     build = Pipeline.resolve_config(Mix.Project.config(), argv)
     tmp = Pipeline.ok!(BuildDir.create())
     native = Native.start()
