@@ -40,7 +40,7 @@ defmodule Batamanta.BuildDir do
       {:error, reason} ->
         {:error,
          "cannot create a temporary directory in #{parent} (TMPDIR): " <>
-           :file.format_error(reason) <> "; set TMPDIR to a writable directory"}
+           "#{:file.format_error(reason)}; set TMPDIR to a writable directory"}
     end
   end
 

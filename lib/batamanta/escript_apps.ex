@@ -74,6 +74,7 @@ defmodule Batamanta.EscriptApps do
   def copy(apps, root) do
     for app <- apps do
       relative = Path.join("lib", "#{app.name}-#{app.vsn}")
+      File.mkdir_p!(Path.join(root, relative))
 
       for sub <- ["ebin", "priv"] do
         # Mix links priv/ into _build for path deps; the copy takes what it points at.

@@ -331,16 +331,12 @@ defmodule Batamanta.Pipeline do
 
   defp timed(%Build{out: out}, fun), do: Output.step(out, fun)
 
-  @doc false
-  @spec ok!(:ok | {:ok, value} | {:error, String.t()} | Native.error(), String.t() | nil) ::
-          :ok | value
-        when value: term()
-  def ok!(result, doing \\ nil)
-  def ok!(:ok, _doing), do: :ok
-  def ok!({:ok, value}, _doing), do: value
-  def ok!({:error, message}, _doing), do: Mix.raise(message)
+  defp ok!(result, doing \\ nil)
+  defp ok!(:ok, _doing), do: :ok
+  defp ok!({:ok, value}, _doing), do: value
+  defp ok!({:error, message}, _doing), do: Mix.raise(message)
 
-  def ok!({:error, code, message}, doing) do
+  defp ok!({:error, code, message}, doing) do
     Mix.raise("batamanta-native failed while #{doing}: #{message} (#{code})")
   end
 end

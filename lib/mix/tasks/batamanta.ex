@@ -177,7 +177,13 @@ defmodule Mix.Tasks.Batamanta do
   def run(argv) do
     Output.plain_if_asked(System.get_env())
     build = Pipeline.resolve_config(Mix.Project.config(), argv)
-    tmp = Pipeline.ok!(BuildDir.create())
+
+    tmp =
+      case BuildDir.create() do
+        {:ok, tmp} -> tmp
+        {:error, message} -> Mix.raise(message)
+      end
+
     native = Native.start()
 
     try do
