@@ -71,16 +71,12 @@ defmodule Batamanta.BuildDir do
   def with_project_lock(native, project_root, on_progress, fun) do
     args = %{path: project_root, wait: true, create: false}
 
-    case Native.request(native, :lock, args, on_progress) do
-      {:ok, %{lock: lock}} ->
-        try do
-          fun.()
-        after
-          Native.request(native, :unlock, %{lock: lock})
-        end
-
+    case Native.with_lock(native, args, on_progress, fun) do
       {:error, code, message} ->
         {:error, "cannot lock the project directory #{project_root}: #{message} (#{code})"}
+
+      result ->
+        result
     end
   end
 end
