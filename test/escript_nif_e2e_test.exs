@@ -24,10 +24,7 @@ defmodule Batamanta.EscriptNifE2ETest do
   """
 
   setup_all do
-    parent =
-      Path.join(System.tmp_dir!(), "batamanta-escript-nif-#{System.unique_integer([:positive])}")
-
-    on_exit(fn -> File.rm_rf!(parent) end)
+    parent = Project.scratch("batamanta-escript-nif")
 
     include = Path.join(:code.root_dir(), "usr/include")
 

@@ -9,10 +9,7 @@ defmodule Batamanta.InspectCleanE2ETest do
   @moduletag timeout: 900_000
 
   setup_all do
-    parent =
-      Path.join(System.tmp_dir!(), "batamanta-inspect-#{System.unique_integer([:positive])}")
-
-    on_exit(fn -> File.rm_rf!(parent) end)
+    parent = Project.scratch("batamanta-inspect")
 
     files = fn body ->
       %{

@@ -14,10 +14,7 @@ defmodule Batamanta.ReleasesE2ETest do
   @offline [{"BATAMANTA_HEX_OTP_URL", "http://127.0.0.1:1/otp"}]
 
   setup_all do
-    parent =
-      Path.join(System.tmp_dir!(), "batamanta-releases-#{System.unique_integer([:positive])}")
-
-    on_exit(fn -> File.rm_rf!(parent) end)
+    parent = Project.scratch("batamanta-releases")
 
     project =
       Project.write(parent, "multi", %{

@@ -12,10 +12,7 @@ defmodule Batamanta.UmbrellaE2ETest do
   @moduletag timeout: 900_000
 
   setup_all do
-    parent =
-      Path.join(System.tmp_dir!(), "batamanta-umbrella-#{System.unique_integer([:positive])}")
-
-    on_exit(fn -> File.rm_rf!(parent) end)
+    parent = Project.scratch("batamanta-umbrella")
 
     child = fn app, deps ->
       """

@@ -11,6 +11,14 @@ defmodule Batamanta.Test.Project do
   @doc "The batamanta dependency for a test project's `deps`."
   def batamanta_dep, do: ~s({:batamanta, path: #{inspect(@root)}, runtime: false})
 
+  @doc "A new directory for one test module's projects, removed when the module is done."
+  def scratch(prefix) do
+    parent = Path.join(System.tmp_dir!(), "#{prefix}-#{System.unique_integer([:positive])}")
+    File.mkdir_p!(parent)
+    ExUnit.Callbacks.on_exit(fn -> File.rm_rf!(parent) end)
+    parent
+  end
+
   @doc """
   Writes `files` (relative path => contents) into a new directory under `parent` and
   returns the project's directory with its private home around it.
