@@ -14,18 +14,7 @@ defmodule Batamanta.Escript do
   the whole payload far better than zip's per-file deflate.
   """
 
-  alias Batamanta.{AppTree, Config, EscriptApps, MinimalERTS, MixRun}
-
-  defmodule Staged do
-    @moduledoc """
-    A payload tree holding a minimal runtime and the escript at `script` (relative),
-    plus the `ebin` directories (relative) of the applications shipped beside it
-    (`Batamanta.EscriptApps`), which go on the code path.
-    """
-    defstruct [:name, :path, :version, :erts_version, :script, :emu_args, :boot, code_paths: []]
-
-    @type t :: %__MODULE__{}
-  end
+  alias Batamanta.{AppTree, Config, EscriptApps, MinimalERTS, MixRun, Staged}
 
   defstruct [:emu_args, :files, :specs, :shebang, :comment]
 
@@ -204,6 +193,7 @@ defmodule Batamanta.Escript do
     code_paths = EscriptApps.copy(apps, runtime.path)
 
     %Staged{
+      format: :escript,
       name: to_string(config.app),
       path: runtime.path,
       version: config.version,

@@ -9,19 +9,19 @@ defmodule Batamanta.LaunchSpec do
   `System.argv/0` verbatim after `-extra --no-halt --`.
   """
 
-  alias Batamanta.{Config, ERTS, Release, Target}
+  alias Batamanta.{Config, ERTS, Staged, Target}
 
   @type record :: {String.t(), String.t()}
 
   # :tui starts the VM exactly as :cli does; only its dispenser differs (raw mode).
-  # :daemon adds a node name and the ready signal (see daemon_args/2).
+  # :daemon (releases only) adds a node name and the ready signal, see daemon_args/2.
   @supported [release: :cli, release: :tui, release: :daemon, escript: :cli, escript: :tui]
 
   @doc """
-  Builds the ordered `{key, value}` metadata for the staged `release` (or escript tree),
-  whose runtime needs `libc` (see `libc/1`) and the system libraries `needs`.
+  Builds the ordered `{key, value}` metadata for the `staged` tree, whose runtime needs
+  `libc` (see `libc/1`) and the system libraries `needs`.
   """
-  @spec build(Config.t(), Release.t(), Target.t(), ERTS.t(), String.t(), [String.t()]) ::
+  @spec build(Config.t(), Staged.t(), Target.t(), ERTS.t(), String.t(), [String.t()]) ::
           {:ok, [record]} | {:error, String.t()}
   def build(%Config{} = config, staged, target, erts, libc, needs) do
     with :ok <- supported(config) do
@@ -42,8 +42,18 @@ defmodule Batamanta.LaunchSpec do
     else
       {:error,
        "format #{inspect(format)} with execution_mode #{inspect(mode)} cannot be built yet; " <>
-         "this version of batamanta builds format: :release or :escript with execution_mode: :cli or :tui"}
+         "this version of batamanta builds " <> supported_text()}
     end
+  end
+
+  defp supported_text do
+    @supported
+    |> Enum.group_by(&elem(&1, 0), &elem(&1, 1))
+    |> Enum.map_join("; ", fn {format, modes} ->
+      {last, first} = modes |> Enum.map(&inspect/1) |> List.pop_at(-1)
+      modes = if first == [], do: last, else: Enum.join(first, ", ") <> " or " <> last
+      "format: #{inspect(format)} with execution_mode: #{modes}"
+    end)
   end
 
   defp start(%Config{format: :release} = config, release) do

@@ -12,7 +12,7 @@ defmodule Batamanta.Output do
       stderr through `Mix.raise/1`).
   """
 
-  alias Batamanta.Config
+  alias Batamanta.{Config, Env}
 
   defstruct mode: :plain, tty?: false
 
@@ -56,15 +56,11 @@ defmodule Batamanta.Output do
 
   @doc "Whether the env map asks for no escape codes (`TERM=dumb` or `NO_COLOR`)."
   @spec colorless?(%{String.t() => String.t()}) :: boolean()
-  def colorless?(env), do: env["TERM"] == "dumb" or set?(env["NO_COLOR"])
+  def colorless?(env), do: env["TERM"] == "dumb" or Env.set?(env, "NO_COLOR")
 
   @doc "Whether the env map says the build runs in CI (`CI` set, and not to false or 0)."
   @spec ci?(%{String.t() => String.t()}) :: boolean()
-  def ci?(env), do: set?(env["CI"]) and String.downcase(env["CI"]) not in ["false", "0"]
-
-  @doc "Whether an environment variable's value is set and not empty."
-  @spec set?(String.t() | nil) :: boolean()
-  def set?(value), do: value not in [nil, ""]
+  def ci?(env), do: Env.set?(env, "CI") and String.downcase(env["CI"]) not in ["false", "0"]
 
   @doc "Whether this VM's stdout is a terminal."
   @spec tty?() :: boolean()

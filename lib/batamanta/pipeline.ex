@@ -28,7 +28,6 @@ defmodule Batamanta.Pipeline do
     BuildDir,
     Config,
     Dispenser,
-    ELF,
     ERTS,
     Escript,
     EscriptApps,
@@ -40,6 +39,8 @@ defmodule Batamanta.Pipeline do
     Release,
     RuntimeSwap,
     SizeEstimate,
+    Staged,
+    SystemLibraries,
     Target
   }
 
@@ -119,7 +120,7 @@ defmodule Batamanta.Pipeline do
       build_lib = ok!(in_turn(build, fn -> Escript.build(config, env, path) end))
       escript = ok!(Escript.read(path))
 
-      {%{build | built: {escript, build_lib}},
+      {%{build | escript: escript, build_lib: build_lib},
        "built escript #{inspect(config.escript_module)} (MIX_ENV=prod, #{Output.bytes(File.stat!(path).size)})"}
     end)
   end
@@ -131,7 +132,7 @@ defmodule Batamanta.Pipeline do
       release =
         ok!(in_turn(build, fn -> Release.build(config, config.release, env, build.tmp) end))
 
-      {%{build | built: release},
+      {%{build | staged: release},
        "built release #{release.name} #{release.version} (MIX_ENV=prod)"}
     end)
   end
@@ -149,15 +150,13 @@ defmodule Batamanta.Pipeline do
   end
 
   @doc """
-  Turns what the project's build made into the tree to pack. An escript gets a minimal
-  runtime for its application tree; a release gets the target's runtime swapped in when
-  it was built on another platform's, loses its build-only files and gains the boot
-  script of `Batamanta.BootScript`.
+  Makes the tree to pack. An escript gets a minimal runtime for its application tree;
+  a release, already a tree, gets the target's runtime swapped in when it was built on
+  another platform's, loses its build-only files and gains the boot script of
+  `Batamanta.BootScript`.
   """
   @spec stage_runtime(Build.t()) :: Build.t()
-  def stage_runtime(
-        %Build{config: %Config{format: :escript}, built: {escript, build_lib}} = build
-      ) do
+  def stage_runtime(%Build{config: %Config{format: :escript}, escript: escript} = build) do
     %Build{config: config, erts: erts} = build
 
     tree =
@@ -170,13 +169,13 @@ defmodule Batamanta.Pipeline do
     runtime =
       timed(build, fn ->
         runtime = ok!(MinimalERTS.stage(erts, tree, Path.join(build.tmp, "root")))
-        size = Release.disk_size(runtime.path)
+        size = Staged.disk_size(runtime.path)
         {runtime, "staged a minimal ERTS #{runtime.erts_version} (#{Output.bytes(size)})"}
       end)
 
     timed(build, fn ->
-      {escript, dropped} = Escript.prune(escript, tree, build_lib)
-      {escript, apps} = ok!(EscriptApps.split(escript, tree, build_lib))
+      {escript, dropped} = Escript.prune(escript, tree, build.build_lib)
+      {escript, apps} = ok!(EscriptApps.split(escript, tree, build.build_lib))
       staged = Escript.stage(escript, runtime, config, apps)
       dropped_note = if dropped == [], do: "", else: ", left out #{Enum.join(dropped, ", ")}"
 
@@ -190,7 +189,9 @@ defmodule Batamanta.Pipeline do
     end)
   end
 
-  def stage_runtime(%Build{built: %Release{} = release, erts: erts, target: target} = build) do
+  def stage_runtime(%Build{staged: %Staged{format: :release} = release} = build) do
+    %Build{erts: erts, target: target} = build
+
     unless target.host? do
       timed(build, fn ->
         apps = ok!(RuntimeSwap.swap(release, erts, target, build.builder.root))
@@ -207,10 +208,8 @@ defmodule Batamanta.Pipeline do
 
     timed(build, fn ->
       ok!(BootScript.write(Path.join([release.path, "releases", release.version])))
-      {:ok, "wrote releases/#{release.version}/batamanta.boot"}
+      {build, "wrote releases/#{release.version}/batamanta.boot"}
     end)
-
-    %{build | staged: release}
   end
 
   @doc """
@@ -222,8 +221,8 @@ defmodule Batamanta.Pipeline do
   @spec inspect_runtime(Build.t()) :: Build.t()
   def inspect_runtime(%Build{staged: staged} = build) do
     timed(build, fn ->
-      nifs = Release.nif_files(staged)
-      files = Release.elf_files(staged, nifs)
+      nifs = Staged.nif_files(staged)
+      files = Staged.elf_files(staged, nifs)
 
       result =
         ok!(
@@ -233,8 +232,8 @@ defmodule Batamanta.Pipeline do
 
       libc = LaunchSpec.libc(result)
       Output.warn(build.out, Target.runtime_libc_warning(build.target, libc))
-      beam = Path.join([staged.path, "erts-#{staged.erts_version}", "bin", "beam.smp"])
-      needs = ELF.extra_needs(result.needed, nifs, beam)
+      beam = Path.join([Staged.erts_dir(staged), "bin", "beam.smp"])
+      needs = SystemLibraries.extra_needs(result.needed, nifs, beam)
 
       for {library, users} <- needs do
         Output.warn(
@@ -268,7 +267,7 @@ defmodule Batamanta.Pipeline do
   @spec estimate_size(Build.t()) :: Build.t()
   def estimate_size(%Build{config: config} = build) do
     timed(build, fn ->
-      uncompressed = Release.disk_size(build.staged.path)
+      uncompressed = Staged.disk_size(build.staged.path)
       dispenser_bytes = File.stat!(build.dispenser).size
       estimate = SizeEstimate.estimate_size(uncompressed, config.compression, dispenser_bytes)
       {build, "estimated size: about #{Output.bytes(estimate)} at zstd #{config.compression}"}

@@ -1,7 +1,7 @@
 defmodule Batamanta.EscriptTest do
   use ExUnit.Case, async: true
 
-  alias Batamanta.{AppTree, ELF, ERTS, Escript, Native, SizeEstimate}
+  alias Batamanta.{AppTree, ERTS, Escript, Native, SizeEstimate, SystemLibraries}
 
   @moduletag :tmp_dir
 
@@ -72,7 +72,8 @@ defmodule Batamanta.EscriptTest do
 
     case crypto do
       [crypto] ->
-        assert [{"libcrypto.so.3", ["crypto.so"]}] = ELF.extra_needs(needed, [crypto], beam)
+        assert [{"libcrypto.so.3", ["crypto.so"]}] =
+                 SystemLibraries.extra_needs(needed, [crypto], beam)
 
       [] ->
         :ok

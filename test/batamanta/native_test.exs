@@ -2,7 +2,7 @@ defmodule Batamanta.NativeTest do
   # Runs against the real helper built by `mix compile` (or $BATAMANTA_NATIVE).
   use ExUnit.Case, async: true
 
-  alias Batamanta.Native
+  alias Batamanta.{Native, Products}
 
   setup do
     native = Native.start(timeout: 30_000)
@@ -107,7 +107,7 @@ defmodule Batamanta.NativeTest do
   end
 
   test "EOF on stdin ends the helper with status 0" do
-    assert {_, 0} = System.cmd("sh", ["-c", ~s("$0" </dev/null), Native.executable_path!()])
+    assert {_, 0} = System.cmd("sh", ["-c", ~s("$0" </dev/null), Products.native_helper!()])
   end
 
   describe "helper failures are values" do

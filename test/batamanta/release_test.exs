@@ -3,7 +3,7 @@ defmodule Batamanta.ReleaseTest do
   # launch spec are checked against what Mix actually produces.
   use ExUnit.Case, async: false
 
-  alias Batamanta.{BootScript, Config, ERTS, LaunchSpec, Release, Target}
+  alias Batamanta.{BootScript, Config, ERTS, LaunchSpec, Release, Staged, Target}
 
   @fixture Path.expand("../fixtures/tiny", __DIR__)
 
@@ -66,8 +66,8 @@ defmodule Batamanta.ReleaseTest do
     assert Release.prune(release) == 0
   end
 
-  test "elf_files/2 lists the runtime's ELF files only", %{release: release} do
-    files = Enum.map(Release.elf_files(release, Release.nif_files(release)), &Path.basename/1)
+  test "Staged.elf_files/2 lists the runtime's ELF files only", %{release: release} do
+    files = Enum.map(Staged.elf_files(release, Staged.nif_files(release)), &Path.basename/1)
     assert "beam.smp" in files
     assert "erlexec" in files
     refute "start" in files
