@@ -67,7 +67,11 @@ defmodule Batamanta.Config do
       (`extra_applications`, deps), with their NIFs. The compiler's modules are left out \
       unless the tree lists `:compiler` (add it to `extra_applications` if the escript \
       compiles code at run time). NIFs that load system libraries are reported: \
-      `:crypto` needs `libcrypto.so.3` on the target.\
+      `:crypto` needs `libcrypto.so.3` on the target. A dependency with a `priv/` \
+      directory (a NIF, data files) is shipped as `lib/<app>-<vsn>/{ebin,priv}` beside \
+      the escript and put on the code path, so `:code.priv_dir/1` and \
+      `:erlang.load_nif/2` work; a `priv/` holding symlinks is refused at build time in \
+      favour of `format: :release`.\
       """
     ],
     compression: [
@@ -80,7 +84,7 @@ defmodule Batamanta.Config do
     binary_name: [
       type: :string,
       default: nil,
-      default_doc: "the app name",
+      default_doc: "the release's name (the app's for an escript)",
       values: "a file name, no `/`",
       doc: "the name of the output file."
     ],
@@ -88,9 +92,10 @@ defmodule Batamanta.Config do
       alias: :o,
       type: :string,
       default: nil,
-      default_doc: "`<root>/<binary_name>-<version>-<arch>-<os>`",
-      values: "a path",
-      doc: "the output path, relative to the project root."
+      default_doc: "`<root>/<name>-<version>-<arch>-<os>`",
+      values: "a file path (a directory is refused)",
+      doc:
+        "the output path, relative to the project root; a directory is refused before the build."
     ],
     otp_version: [
       type: :string,
@@ -131,11 +136,18 @@ defmodule Batamanta.Config do
       env: "BATAMANTA_ERTS_SOURCE",
       default: nil,
       default_doc: "`$BATAMANTA_ERTS_SOURCE`, else Hex's public OTP builds for glibc Linux",
-      values: "base URL (`https://`, `http://`, `file://`) of an ERTS mirror",
+      values:
+        "`:host` (this machine's OTP, no network, no warning), or the base URL " <>
+          "(`https://`, `http://`, `file://`) of an ERTS mirror",
       doc: """
-      where runtimes are downloaded from: a mirror laid out as \
-      `<base>/<triple>/SHA256SUMS` and `<base>/<triple>/OTP-<version>.tar.gz`. Runtimes \
-      are cached in `$XDG_CACHE_HOME/batamanta/erts`; `mix batamanta.clean` removes them.\
+      where runtimes come from: `:host` (`--erts-source host`) embeds this machine's own \
+      OTP with no network access and no warning (for this machine's target only); a URL \
+      names a mirror laid out as `<base>/<triple>/SHA256SUMS` and \
+      `<base>/<triple>/OTP-<version>.tar.gz`. With the default source unreachable, a \
+      build with the default `otp_version`, `erts_target` and `force_*` embeds the host's \
+      OTP with a one-line warning; one that names a target or version is an error \
+      instead. Runtimes are cached in `$XDG_CACHE_HOME/batamanta/erts`; `mix \
+      batamanta.clean` removes them.\
       """
     ],
     escript_module: [
@@ -170,7 +182,7 @@ defmodule Batamanta.Config do
       file: false,
       default_doc: "off",
       values: "boolean",
-      doc: "print only errors and the output path."
+      doc: "print only errors and the output path, no warnings."
     ]
   ]
 
@@ -299,7 +311,6 @@ defmodule Batamanta.Config do
       app: project[:app],
       version: project[:version],
       project_root: root,
-      binary_name: to_string(project[:app]),
       releases: Keyword.keys(project[:releases] || []),
       source_date_epoch: epoch
     }
@@ -442,10 +453,14 @@ defmodule Batamanta.Config do
     end
   end
 
+  defp validate(:erts_source, url) when url in [:host, "host"], do: {:ok, :host}
+
   defp validate(:erts_source, url) do
     if is_binary(url) and url =~ ~r{^(https?|file)://.+},
       do: {:ok, String.trim_trailing(url, "/")},
-      else: {:error, "it must be an http://, https:// or file:// base URL"}
+      else:
+        {:error,
+         "it must be :host (this machine's runtime) or an http://, https:// or file:// base URL"}
   end
 
   defp validate(:escript_module, value) do

@@ -80,12 +80,13 @@ defmodule Batamanta.LaunchSpec do
   # An escript starts as the `escript` program starts it (`+B -boot no_dot_erlang
   # -noshell`, the script's `%%!` arguments, `-run escript start -extra SCRIPT`), with
   # the boot file given by absolute path so a file in the working directory cannot
-  # shadow it.
+  # shadow it. The applications shipped beside the escript go on the code path.
   defp start(%Config{format: :escript}, staged) do
     %{
       env: [{"env_default", "ERL_CRASH_DUMP_SECONDS=0"}],
       args:
         ["+B", "-boot", "${ROOT}/bin/#{staged.boot}", "-noshell"] ++
+          Enum.flat_map(staged.code_paths, &["-pa", "${ROOT}/#{&1}"]) ++
           staged.emu_args ++ ["-run", "escript", "start", "-extra", "${ROOT}/#{staged.script}"],
       files: []
     }
@@ -111,18 +112,22 @@ defmodule Batamanta.LaunchSpec do
       Enum.map(needs, &{"needs", &1})
   end
 
-  defp describe(config, release, target, erts, libc) do
-    [
-      {"app", to_string(config.app)},
-      {"version", release.version},
-      {"format", to_string(config.format)},
-      {"mode", to_string(config.execution_mode)},
-      {"target", target.triple},
-      {"erts_version", release.erts_version},
-      {"otp_version", erts.otp_version},
-      {"libc", libc}
-    ]
+  defp describe(config, staged, target, erts, libc) do
+    [{"app", to_string(config.app)}] ++
+      release_record(config) ++
+      [
+        {"version", staged.version},
+        {"format", to_string(config.format)},
+        {"mode", to_string(config.execution_mode)},
+        {"target", target.triple},
+        {"erts_version", staged.erts_version},
+        {"otp_version", erts.otp_version},
+        {"libc", libc}
+      ]
   end
+
+  defp release_record(%Config{format: :release, release: name}), do: [{"release", name}]
+  defp release_record(%Config{}), do: []
 
   defp env(config, release) do
     [

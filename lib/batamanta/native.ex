@@ -87,6 +87,23 @@ defmodule Batamanta.Native do
     end
   end
 
+  @doc """
+  Runs `fun` holding the helper's exclusive `:lock` on `args.path` (see `:lock` in
+  docs/PROTOCOL.md), and releases it afterwards; `fun`'s result, or the helper's error
+  when the lock cannot be taken.
+  """
+  @spec with_lock(t(), map(), (map() -> :ok), (() -> result)) :: result | error()
+        when result: term()
+  def with_lock(%__MODULE__{} = native, args, on_progress, fun) do
+    with {:ok, %{lock: lock}} <- request(native, :lock, args, on_progress) do
+      try do
+        fun.()
+      after
+        request(native, :unlock, %{lock: lock})
+      end
+    end
+  end
+
   @doc "Closes the port; the helper sees EOF on stdin and exits."
   @spec close(t()) :: :ok
   def close(%__MODULE__{port: port}) do

@@ -8,8 +8,8 @@ defmodule Batamanta.Output do
     * `:tty` - an interactive terminal: progress is redrawn in place on one line;
     * `:plain` - no TTY, `CI`, `TERM=dumb` or `NO_COLOR`: the same step lines and
       summary, no progress and no escape codes, so logs stay short and greppable;
-    * `:quiet` - `--quiet`: only the output path (errors still reach stderr through
-      `Mix.raise/1`).
+    * `:quiet` - `--quiet`: only the output path, no warnings (errors still reach
+      stderr through `Mix.raise/1`).
   """
 
   alias Batamanta.{Config, Env}
@@ -28,6 +28,19 @@ defmodule Batamanta.Output do
   def new(%Config{quiet: quiet}) do
     tty? = tty?()
     %__MODULE__{mode: mode(System.get_env(), tty?, quiet), tty?: tty?}
+  end
+
+  @doc """
+  Turns ANSI off for the rest of the run when the environment or the missing terminal
+  asks for plain output, so what Mix prints itself (`Mix.shell().error/1`, the final
+  `** (Mix)` line of a failed build, including a config error) has no escape codes
+  either. Called first thing, before the config is read.
+  """
+  @spec plain_if_asked(%{String.t() => String.t()}) :: :ok
+  def plain_if_asked(env) do
+    if mode(env, tty?(), false) == :plain,
+      do: Application.put_env(:elixir, :ansi_enabled, false),
+      else: :ok
   end
 
   @doc """
@@ -75,6 +88,16 @@ defmodule Batamanta.Output do
     Mix.shell().info(step_line(description, micros))
   end
 
+  @doc "Prints `warning: message` on stderr, unless the run is `--quiet`."
+  @spec warn(t(), String.t() | nil) :: :ok
+  def warn(_out, nil), do: :ok
+  def warn(%__MODULE__{mode: :quiet}, _message), do: :ok
+
+  def warn(%__MODULE__{} = out, message) do
+    clear_progress(out)
+    Mix.shell().error("warning: " <> message)
+  end
+
   @doc false
   @spec step_line(String.t(), non_neg_integer()) :: String.t()
   def step_line(description, micros), do: "* #{description} (#{duration(micros)})"
@@ -86,7 +109,7 @@ defmodule Batamanta.Output do
 
   Two events are lines of their own on a TTY and in plain mode, because the build would
   otherwise seem to hang: a retry (`stage: "retry"`, with the helper's `message`) and
-  waiting for another build that is installing the same runtime (`stage: "lock"`).
+  waiting for another build that is using the same runtime or project (`stage: "lock"`).
   Quiet mode prints none of it.
   """
   @spec progress(t(), String.t()) :: (map() -> :ok)
@@ -96,7 +119,7 @@ defmodule Batamanta.Output do
     draw = bar_drawer(out, label)
 
     fn
-      %{stage: "lock"} -> notice(out, "waiting for another build that is installing #{label}")
+      %{stage: "lock"} -> notice(out, "waiting for another build that is using #{label}")
       %{stage: "retry"} = retry -> notice(out, retry_line(retry))
       progress -> draw.(progress)
     end

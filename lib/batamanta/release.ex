@@ -18,16 +18,49 @@ defmodule Batamanta.Release do
   # per build, which breaks reproducibility.
   @unused_release_files ~w(releases/COOKIE)
 
-  @doc "Picks the release to build: `release:`, the only one, `default_release`, or the app."
-  @spec name(Config.t(), keyword()) :: {:ok, String.t()} | {:error, String.t()}
-  def name(%Config{release: release}, _project) when release != nil, do: check_name(release)
+  @doc """
+  Settles what the build is named after, before any work: for `format: :release` the
+  release (`release:`, the only one, `default_release`, or the app's implicit release),
+  which also names the output (`binary_name` defaults to it), and at an umbrella's root,
+  which has no app of its own, the app and version too (from the release's config).
+  An escript is named after the app. Errors name the release.
+  """
+  @spec resolve(Config.t(), keyword()) :: {:ok, Config.t()} | {:error, String.t()}
+  def resolve(%Config{format: :escript} = config, project) do
+    if Mix.Project.umbrella?(project) do
+      {:error,
+       "format :escript cannot be built at the root of an umbrella, which has no escript of " <>
+         "its own: run mix batamanta in the app (apps/NAME) that has the escript: config"}
+    else
+      {:ok, %{config | binary_name: config.binary_name || to_string(config.app)}}
+    end
+  end
 
-  def name(%Config{} = config, project) do
+  def resolve(%Config{} = config, project) do
+    with {:ok, name} <- name(config, project),
+         :ok <- known(name, config) do
+      release = project[:releases][String.to_atom(name)] || []
+
+      {:ok,
+       %{
+         config
+         | release: name,
+           app: config.app || String.to_atom(name),
+           version: release[:version] || config.version,
+           binary_name: config.binary_name || name
+       }}
+    end
+  end
+
+  defp name(%Config{release: release}, _project) when release != nil, do: check_name(release)
+
+  defp name(%Config{} = config, project) do
     case {project[:default_release], config.releases} do
+      {nil, []} when config.app == nil -> {:error, no_releases(config)}
       {nil, []} -> {:ok, to_string(config.app)}
       {nil, [only]} -> {:ok, to_string(only)}
       {nil, names} -> several(names)
-      {default, _} -> {:ok, to_string(default)}
+      {default, _} -> check_name(default)
     end
   end
 
@@ -43,6 +76,32 @@ defmodule Batamanta.Release do
            name,
            "a release name starts with a lowercase letter and holds letters, digits and _"
          )}
+  end
+
+  defp known(name, %Config{releases: [], app: app} = config) do
+    cond do
+      app == nil -> {:error, no_releases(config)}
+      name == to_string(app) -> :ok
+      true -> {:error, unknown(name, [app], config)}
+    end
+  end
+
+  defp known(name, %Config{releases: names} = config) do
+    if name in Enum.map(names, &to_string/1),
+      do: :ok,
+      else: {:error, unknown(name, names, config)}
+  end
+
+  defp unknown(name, names, config) do
+    "release #{name} (option release: / --release / default_release:) is not defined in " <>
+      "#{Path.join(config.project_root, "mix.exs")}; its releases are " <>
+      Enum.map_join(names, ", ", &to_string/1)
+  end
+
+  defp no_releases(config) do
+    "the umbrella project at #{config.project_root} defines no release, and an umbrella " <>
+      "has no implicit one: add `releases: [NAME: [applications: [app_a: :permanent, ...]]]` " <>
+      "to the project in its mix.exs"
   end
 
   defp several(names) do

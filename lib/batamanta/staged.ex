@@ -7,13 +7,24 @@ defmodule Batamanta.Staged do
       given its boot script in place;
     * `format: :escript` - a minimal runtime from `Batamanta.MinimalERTS` with the
       escript at `script` (relative to `path`), started with its `%%!` arguments
-      `emu_args` and the boot file `bin/<boot>.boot`; these three are `nil` for a
-      release.
+      `emu_args` and the boot file `bin/<boot>.boot`, and `code_paths`, the `ebin`
+      directories (relative) of the applications shipped beside the escript
+      (`Batamanta.EscriptApps`); these are `nil` (`[]`) for a release.
 
   `name` and `version` are the release's (for an escript, the app's).
   """
 
-  defstruct [:format, :name, :path, :version, :erts_version, :script, :emu_args, :boot]
+  defstruct [
+    :format,
+    :name,
+    :path,
+    :version,
+    :erts_version,
+    :script,
+    :emu_args,
+    :boot,
+    code_paths: []
+  ]
 
   @type t :: %__MODULE__{
           format: :release | :escript,
@@ -23,7 +34,8 @@ defmodule Batamanta.Staged do
           erts_version: String.t(),
           script: Path.t() | nil,
           emu_args: [String.t()] | nil,
-          boot: String.t() | nil
+          boot: String.t() | nil,
+          code_paths: [Path.t()]
         }
 
   @doc "The directory of the tree's runtime, `erts-<vsn>/`."

@@ -25,7 +25,7 @@ defmodule Batamanta.ConfigTest do
                execution_mode: :cli,
                format: :release,
                compression: 9,
-               binary_name: "hello",
+               binary_name: nil,
                output: nil,
                otp_version: :auto,
                erts_target: :auto,
@@ -204,6 +204,12 @@ defmodule Batamanta.ConfigTest do
       assert error!(erts_source: "mirror.example") =~ "erts_source"
     end
 
+    test "erts_source :host, from mix.exs, the flag or the environment" do
+      assert {:ok, %{erts_source: :host}} = resolve(erts_source: :host)
+      assert {:ok, %{erts_source: :host}} = resolve([], ~w(--erts-source host))
+      assert {:ok, %{erts_source: :host}} = resolve([], [], %{"BATAMANTA_ERTS_SOURCE" => "host"})
+    end
+
     test "format :escript without a main module" do
       message = error!(format: :escript)
       assert message =~ "escript"
@@ -268,7 +274,8 @@ defmodule Batamanta.ConfigTest do
 
       assert message ==
                ~s{invalid erts_source "mirror.example" (option erts_source: / --erts-source / } <>
-                 "BATAMANTA_ERTS_SOURCE): it must be an http://, https:// or file:// base URL"
+                 "BATAMANTA_ERTS_SOURCE): it must be :host (this machine's runtime) or an " <>
+                 "http://, https:// or file:// base URL"
 
       assert error!([], ~w(--mode gui)) ==
                ~s{invalid execution_mode "gui" (option execution_mode: / --mode): } <>

@@ -436,7 +436,8 @@ defmodule Batamanta.ERTSTest do
                provision(context, erts_source: "http://127.0.0.1:1/nowhere")
 
       assert erts.warning =~ "using this machine's own OTP #{context.version}"
-      assert erts.warning =~ "http://127.0.0.1:1/nowhere/#{@triple}/SHA256SUMS"
+      assert erts.warning =~ "127.0.0.1 is unreachable (Couldn't connect to server)"
+      assert String.length(erts.warning) < 160
     end
 
     test "another exact version is an error", context do

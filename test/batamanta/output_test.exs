@@ -102,7 +102,7 @@ defmodule Batamanta.OutputTest do
                          ["  http://m/x answered HTTP 500; retrying (attempt 2 of 2)"]}
 
         assert_received {:mix_shell, :info, [lock]}
-        assert lock == "  waiting for another build that is installing OTP-25.2.3.tar.gz"
+        assert lock == "  waiting for another build that is using OTP-25.2.3.tar.gz"
       end
 
       quiet = Output.progress(%Output{mode: :quiet}, "x")

@@ -14,18 +14,15 @@ defmodule Batamanta.ReleaseTest do
     File.cp_r!(@fixture, project)
     on_exit(fn -> File.rm_rf!(dir) end)
 
-    {:ok, config} =
-      Config.resolve(
-        [
-          app: :tiny,
-          version: "1.2.3",
-          releases: [tiny: [reboot_system_after_config: true]],
-          batamanta: [binary_name: "tiny-cli"]
-        ],
-        [],
-        %{},
-        project
-      )
+    mix_project = [
+      app: :tiny,
+      version: "1.2.3",
+      releases: [tiny: [reboot_system_after_config: true]],
+      batamanta: [binary_name: "tiny-cli"]
+    ]
+
+    {:ok, config} = Config.resolve(mix_project, [], %{}, project)
+    {:ok, config} = Release.resolve(config, mix_project)
 
     env = [{"MIX_ENV", "prod"}, {"MIX_EXS", nil}, {"MIX_BUILD_PATH", nil}, {"MIX_DEPS_PATH", nil}]
     assert {:ok, release} = Release.build(config, "tiny", env, dir)

@@ -62,19 +62,20 @@ defmodule Batamanta.ERTS.Cache do
   def install(native, entry, fill, check, on_progress) do
     File.mkdir_p!(Path.dirname(entry))
 
-    case Native.request(native, :lock, %{path: entry <> ".lock"}, on_progress) do
-      {:ok, %{lock: lock}} ->
-        try do
-          case lookup(entry) do
-            {:ok, info} -> {:ok, info, :hit}
-            :miss -> fill_entry(entry, fill, check)
-          end
-        after
-          Native.request(native, :unlock, %{lock: lock})
+    locked =
+      Native.with_lock(native, %{path: entry <> ".lock"}, on_progress, fn ->
+        case lookup(entry) do
+          {:ok, info} -> {:ok, info, :hit}
+          :miss -> fill_entry(entry, fill, check)
         end
+      end)
 
+    case locked do
       {:error, _code, message} ->
         {:error, "cannot lock the ERTS cache entry #{entry}: #{message}"}
+
+      result ->
+        result
     end
   end
 

@@ -16,9 +16,20 @@ defmodule Mix.Tasks.Batamanta do
   execs the VM, so signals, the TTY, stdin/stdout and the exit status pass straight
   through.
 
-  The output lands in the project root as `<binary_name>-<version>-<arch>-<os>`, for
+  The output lands in the project root as `<name>-<version>-<arch>-<os>`, for
   example `hello-0.1.0-x86_64-linux` (`-x86_64-linux-musl` for musl, `.exe` for
-  Windows).
+  Windows), where the name is `binary_name`, else the release's name (the app's for an
+  escript), so each release of a project gets its own file.
+
+  At the root of an umbrella project, `mix batamanta` builds the umbrella's release
+  (its only one, `default_release`, or `--release`; an umbrella has no implicit
+  release, so it must define `releases:`), and the binary is named after it. Inside a
+  child app it builds that app's release.
+
+  Builds run in a private temporary directory (a fresh random name under `TMPDIR`,
+  mode 0700), so builds of one project can run at once: the `mix release` step of one
+  project takes turns, and the output is written under a temporary name and renamed
+  into place, so builds into the same path each leave a whole binary.
 
   ## Configuration
 
@@ -101,17 +112,22 @@ defmodule Mix.Tasks.Batamanta do
 
   use Mix.Task
 
-  alias Batamanta.{Native, Output, Pipeline}
+  alias Batamanta.{BuildDir, Native, Output, Pipeline}
 
   @impl true
   def run(argv) do
+    Output.plain_if_asked(System.get_env())
     build = Pipeline.resolve_config(Mix.Project.config(), argv)
-    tmp = Path.join(System.tmp_dir!(), "batamanta-#{System.unique_integer([:positive])}")
+
+    tmp =
+      case BuildDir.create() do
+        {:ok, tmp} -> tmp
+        {:error, message} -> Mix.raise(message)
+      end
+
     native = Native.start()
 
     try do
-      File.mkdir_p!(tmp)
-
       built =
         %{build | native: native, tmp: tmp}
         |> Pipeline.resolve_target()
