@@ -71,69 +71,34 @@ enum Extraction {
     }
 
     private static func unpack(_ image: SelfImage, into root: FileDescriptor, at rootPath: [UInt8]) -> Result<Void, Failure> {
-        guard let decoder = ZstdDecoder() else { return .failure(Failure(.osError, path: image.executablePath, "cannot allocate zstd decoder")) }
+        guard var payload = PayloadReader(for: image.located) else {
+            return .failure(Failure(.osError, path: image.executablePath, "cannot allocate zstd decoder"))
+        }
         let input = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: 16)
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: ZstdDecoder.recommendedOutputSize, alignment: 16)
         var writer = TreeWriter(root: root, rootPath: rootPath)
         defer {
             writer.abandon()
-            decoder.free()
             input.deallocate()
-            output.deallocate()
         }
-        let corrupt = { (error: FormatError) in Failure(error, path: image.executablePath) }
-        var hasher = SHA256()
-        var reader = TarReader()
         var offset = image.trailer.payloadOffset
         let end = offset + image.trailer.payloadLength
-        var frameEnded = false
-        var produced: UInt64 = 0
-        while offset < end {
-            let count: Int
-            switch image.file.read(into: UnsafeMutableRawBufferPointer(rebasing: input[0..<Int(min(UInt64(readSize), end - offset))]), at: offset) {
-            case .success(0): return .failure(corrupt(.corrupt(.tarTruncated)))
-            case .success(let n): count = n
-            case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: image.executablePath, "cannot read payload", otherwise: .ioError))
-            }
-            var compressed = UnsafeRawBufferPointer(rebasing: input[0..<count])
-            if offset == image.trailer.payloadOffset, !ZstdFrame.hasChecksummedHeader(compressed) {
-                return .failure(Failure(.corruptPayload, path: image.executablePath, "corrupt payload: not a checksummed zstd frame"))
-            }
-            hasher.update(compressed)
-            offset += UInt64(count)
-            var outputFull = false
-            while !compressed.isEmpty || outputFull {
-                guard !frameEnded else {
-                    return .failure(Failure(.corruptPayload, path: image.executablePath, "corrupt payload: data after the zstd frame"))
-                }
-                guard let step = decoder.decompress(&compressed, into: output) else {
-                    return .failure(Failure(.corruptPayload, path: image.executablePath, "corrupt payload: zstd decoding failed"))
-                }
-                frameEnded = step.frameEnded
-                outputFull = step.produced == output.count
-                produced += UInt64(step.produced)
-                var tar = UnsafeRawBufferPointer(rebasing: output[0..<step.produced])
-                do throws(FormatError) {
-                    while let event = try reader.next(&tar) {
-                        if case .failure(let failure) = writer.handle(event) { return .failure(failure) }
-                    }
-                } catch {
-                    return .failure(corrupt(error))
-                }
-            }
-        }
-        guard frameEnded else { return .failure(Failure(.corruptPayload, path: image.executablePath, "corrupt payload: zstd frame truncated")) }
-        hasher.update(image.metadataBytes)
-        guard hasher.finalize() == image.trailer.contentHash else {
-            return .failure(Failure(.corruptPayload, path: image.executablePath, "corrupt payload: content hash mismatch"))
-        }
-        guard produced == image.trailer.uncompressedSize else {
-            return .failure(Failure(.corruptPayload, path: image.executablePath, "corrupt payload: unexpected uncompressed size"))
-        }
         do throws(FormatError) {
-            try reader.finish()
+            while offset < end {
+                let count: Int
+                switch image.file.read(into: UnsafeMutableRawBufferPointer(rebasing: input[0..<Int(min(UInt64(readSize), end - offset))]), at: offset) {
+                case .success(0): throw .corrupt(.payloadTruncated)
+                case .success(let n): count = n
+                case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: image.executablePath, "cannot read payload", otherwise: .ioError))
+                }
+                offset += UInt64(count)
+                try payload.feed(UnsafeRawBufferPointer(rebasing: input[0..<count]))
+                while let event = try payload.next() {
+                    if case .failure(let failure) = writer.handle(event) { return .failure(failure) }
+                }
+            }
+            try payload.finish()
         } catch {
-            return .failure(corrupt(error))
+            return .failure(Failure(error, path: image.executablePath))
         }
         return writer.finish()
     }
