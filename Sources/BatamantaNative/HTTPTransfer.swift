@@ -98,7 +98,7 @@ final class HTTPTransfer {
         guard length > 0, let data else { return length }
         let bytes = UnsafeRawBufferPointer(start: data, count: length)
         do throws(CommandError) {
-            try transfer.destination.write(bytes)
+            try transfer.destination.writeAll(bytes)
         } catch {
             transfer.writeError = error
             return 0

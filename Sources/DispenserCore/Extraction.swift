@@ -61,60 +61,32 @@ enum Extraction {
     }
 
     private static func unpack(_ image: SelfImage, into root: FileDescriptor, at rootPath: [UInt8]) throws(Failure) {
-        guard let decoder = ZstdDecoder() else { throw Failure(.osError, path: image.executablePath, "cannot allocate zstd decoder") }
+        guard var payload = PayloadReader(for: image.located) else {
+            throw Failure(.osError, path: image.executablePath, "cannot allocate zstd decoder")
+        }
         let input = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: 16)
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: ZstdDecoder.recommendedOutputSize, alignment: 16)
         var writer = TreeWriter(root: root, rootPath: rootPath)
         defer {
             writer.abandon()
-            decoder.free()
             input.deallocate()
-            output.deallocate()
         }
-        var hasher = SHA256()
-        var reader = TarReader()
         var offset = image.trailer.payloadOffset
         let end = offset + image.trailer.payloadLength
-        var frameEnded = false
-        var produced: UInt64 = 0
         while offset < end {
             let chunk = UnsafeMutableRawBufferPointer(rebasing: input[0..<Int(min(UInt64(readSize), end - offset))])
             let count = try image.file.read(fromAbsoluteOffset: offset, into: chunk).orThrow {
                 Failure(errno: $0, path: image.executablePath, "cannot read payload", otherwise: .ioError)
             }
-            if count == 0 { throw Failure(FormatError.corrupt(.tarTruncated), path: image.executablePath) }
-            var compressed = UnsafeRawBufferPointer(rebasing: input[0..<count])
-            if offset == image.trailer.payloadOffset, !ZstdFrame.hasChecksummedHeader(compressed) {
-                throw Failure(.corruptPayload, path: image.executablePath, "corrupt payload: not a checksummed zstd frame")
-            }
-            hasher.update(compressed)
             offset += UInt64(count)
-            var outputFull = false
-            while !compressed.isEmpty || outputFull {
-                guard !frameEnded else {
-                    throw Failure(.corruptPayload, path: image.executablePath, "corrupt payload: data after the zstd frame")
-                }
-                guard let step = decoder.decompress(&compressed, into: output) else {
-                    throw Failure(.corruptPayload, path: image.executablePath, "corrupt payload: zstd decoding failed")
-                }
-                frameEnded = step.frameEnded
-                outputFull = step.produced == output.count
-                produced += UInt64(step.produced)
-                var tar = UnsafeRawBufferPointer(rebasing: output[0..<step.produced])
-                while let event = try Failure.checking(image.executablePath, { () throws(FormatError) in try reader.next(&tar) }) {
-                    try writer.handle(event)
-                }
+            try Failure.checking(image.executablePath) { () throws(FormatError) in
+                if count == 0 { throw .corrupt(.payloadTruncated) }
+                try payload.feed(UnsafeRawBufferPointer(rebasing: input[0..<count]))
+            }
+            while let event = try Failure.checking(image.executablePath, { () throws(FormatError) in try payload.next() }) {
+                try writer.handle(event)
             }
         }
-        guard frameEnded else { throw Failure(.corruptPayload, path: image.executablePath, "corrupt payload: zstd frame truncated") }
-        hasher.update(image.metadataBytes)
-        guard hasher.finalize() == image.trailer.contentHash else {
-            throw Failure(.corruptPayload, path: image.executablePath, "corrupt payload: content hash mismatch")
-        }
-        guard produced == image.trailer.uncompressedSize else {
-            throw Failure(.corruptPayload, path: image.executablePath, "corrupt payload: unexpected uncompressed size")
-        }
-        try Failure.checking(image.executablePath) { () throws(FormatError) in try reader.finish() }
+        try Failure.checking(image.executablePath) { () throws(FormatError) in try payload.finish() }
         try writer.finish()
     }
 
