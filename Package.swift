@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CLibc", path: "Sources/CLibc", cSettings: [.unsafeFlags(["-nostdlibinc"] + muslHeaders)]),
 
-        .target(name: "BatamantaFormat", path: "Sources/BatamantaFormat"),
+        .target(name: "BatamantaFormat", dependencies: ["CZstd"], path: "Sources/BatamantaFormat"),
         .target(
             name: "BatamantaNative",
             dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CCurl"],
@@ -79,7 +79,7 @@ let package = Package(
         dispenser("DispenserTUI"),
         dispenser("DispenserDaemon"),
 
-        .testTarget(name: "BatamantaFormatTests", dependencies: ["BatamantaFormat"]),
+        .testTarget(name: "BatamantaFormatTests", dependencies: ["BatamantaFormat", "CZstd"]),
         // Runs real binaries built around the dispenser SwiftPM builds next to the test
         // bundle (or $BATAMANTA_DISPENSER); needs root for chown and mount namespaces.
         .testTarget(name: "DispenserTests", dependencies: ["BatamantaFormat"]),

@@ -31,6 +31,12 @@ public enum Corruption: Equatable, Sendable {
     case tarEntrySize
     case tarTruncated
     case tarTrailingData
+    case payloadNotChecksummed
+    case payloadUndecodable
+    case payloadAfterFrame
+    case payloadTruncated
+    case contentHash
+    case uncompressedSize
 
     public var summary: StaticString {
         switch self {
@@ -46,6 +52,12 @@ public enum Corruption: Equatable, Sendable {
         case .tarEntrySize: return "corrupt payload: bad tar entry size"
         case .tarTruncated: return "corrupt payload: tar stream truncated"
         case .tarTrailingData: return "corrupt payload: data after end of tar archive"
+        case .payloadNotChecksummed: return "corrupt payload: not a zstd frame with a content checksum"
+        case .payloadUndecodable: return "corrupt payload: zstd decoding failed"
+        case .payloadAfterFrame: return "corrupt payload: data after its zstd frame"
+        case .payloadTruncated: return "corrupt payload: zstd frame truncated"
+        case .contentHash: return "corrupt payload: content hash mismatch, modified after assembly"
+        case .uncompressedSize: return "corrupt payload: uncompressed size differs from the trailer's"
         }
     }
 }

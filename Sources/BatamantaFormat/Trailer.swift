@@ -73,3 +73,51 @@ public struct Trailer: Equatable, Sendable {
         return trailer
     }
 }
+
+extension Trailer {
+    /// What sits between the payload and the end of the file, read and checked.
+    public struct Located {
+        public var trailer: Trailer
+        /// Verbatim, because the content hash covers them.
+        public var metadataBytes: [UInt8]
+        public var metadata: Metadata
+    }
+
+    /// Metadata is a few hundred bytes and ends where the trailer starts, so one read of
+    /// the file's tail usually holds both.
+    static let tailReadSize: UInt64 = 4096
+
+    /// Finds the trailer and metadata of a file of `fileSize` bytes. `read(count, offset)`
+    /// returns the bytes there, or nil when the file ends first; `refusing` turns a format
+    /// error into the caller's error, so both kinds come back as one type.
+    public static func locate<Refusal: Error>(
+        fileSize: UInt64,
+        read: (_ count: Int, _ offset: UInt64) throws(Refusal) -> [UInt8]?,
+        refusing: (FormatError) -> Refusal
+    ) throws(Refusal) -> Located {
+        guard fileSize >= UInt64(size) else { throw refusing(.noTrailer) }
+        let tailSize = min(fileSize, tailReadSize)
+        guard let tail = try read(Int(tailSize), fileSize - tailSize) else { throw refusing(.noTrailer) }
+        let trailer: Trailer
+        do throws(FormatError) {
+            trailer = try parse(Array(tail.suffix(size)), fileSize: fileSize)
+        } catch {
+            throw refusing(error)
+        }
+        let metadataEnd = tail.count - size
+        let metadataBytes: [UInt8]
+        if trailer.metadataLength <= UInt64(metadataEnd) {
+            metadataBytes = Array(tail[(metadataEnd - Int(trailer.metadataLength))..<metadataEnd])
+        } else {
+            guard let bytes = try read(Int(trailer.metadataLength), trailer.metadataOffset) else {
+                throw refusing(.corrupt(.trailerLayout))
+            }
+            metadataBytes = bytes
+        }
+        do throws(FormatError) {
+            return Located(trailer: trailer, metadataBytes: metadataBytes, metadata: try Metadata.parse(metadataBytes))
+        } catch {
+            throw refusing(error)
+        }
+    }
+}

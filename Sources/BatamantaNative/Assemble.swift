@@ -39,8 +39,10 @@ enum Assemble {
     ) throws(CommandError) -> Outcome {
         let dispenserFile = try FileDescriptor.openForReading(dispenser)
         let payloadFile = try FileDescriptor.openForReading(payload)
-        let payloadLength = try payloadFile.size()
-        guard try ZstdFrame.hasChecksummedHeader(payloadFile.read(count: Int(min(payloadLength, 5)), at: 0)) else {
+        let payloadLength = UInt64(try payloadFile.status().st_size)
+        var head = [UInt8](repeating: 0, count: 5)
+        let headCount = try head.withMutableBytes { (bytes) throws(CommandError) in try payloadFile.read(fromAbsoluteOffset: 0, into: bytes) }
+        guard ZstdFrame.hasChecksummedHeader(head[..<headCount]) else {
             throw .invalidArgument("payload \(payload) is not a zstd frame with a content checksum, which the dispenser requires; create it with :pack")
         }
         let metadataBytes = metadata.encoded()
@@ -52,7 +54,7 @@ enum Assemble {
         var content = SHA256()
         var offset: UInt64 = 0
         let write = { (bytes: UnsafeRawBufferPointer) throws(CommandError) in
-            try file.descriptor.write(bytes)
+            try file.descriptor.writeAll(bytes)
             whole.update(bytes)
             offset += UInt64(bytes.count)
         }

@@ -2,6 +2,6 @@
 enum Diagnostics {
     static func log(_ message: String) {
         // Nowhere is left to report a failure to write to stderr.
-        try? FileDescriptor.standard(2, name: "stderr").write(Array("batamanta-native: \(message)\n".utf8))
+        try? FileDescriptor.standard(2, name: "stderr").writeAll(Array("batamanta-native: \(message)\n".utf8))
     }
 }

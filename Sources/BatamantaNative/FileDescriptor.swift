@@ -55,6 +55,16 @@ final class FileDescriptor {
         }
     }
 
+    /// Reads up to `buffer.count` bytes at `offset`, leaving the file position alone;
+    /// 0 means end of file.
+    func read(fromAbsoluteOffset offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(CommandError) -> Int {
+        let result = retryingOnInterrupt { Glibc.pread(rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }
+        switch result {
+        case .success(let count): return count
+        case .failure(let errno): throw CommandError(errno, "read", path)
+        }
+    }
+
     /// Fills `buffer` unless the file ends first; returns how many bytes were read.
     func readFully(into buffer: UnsafeMutableRawBufferPointer) throws(CommandError) -> Int {
         var total = 0
@@ -66,25 +76,37 @@ final class FileDescriptor {
         return total
     }
 
-    func read(count: Int, at offset: UInt64) throws(CommandError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var total = 0
-        while total < count {
-            let result = bytes.withUnsafeMutableBytes { buffer in
-                retryingOnInterrupt {
-                    Glibc.pread(rawValue, buffer.baseAddress! + total, count - total, off_t(offset) + off_t(total))
-                }
-            }
-            switch result {
-            case .success(0): throw CommandError(.corrupt, "\(path) ends before byte \(offset + UInt64(count))")
-            case .success(let read): total += read
-            case .failure(let errno): throw CommandError(errno, "read", path)
-            }
+    /// Reads into the first `count` bytes of `bytes`, stopping early only at end of file.
+    func readFully(into bytes: inout [UInt8], count: Int) throws(CommandError) -> Int {
+        try bytes.withMutableBytes { (buffer) throws(CommandError) in
+            try readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<count]))
         }
+    }
+
+    /// Fills `buffer` from `offset`. The file ending first is `.endOfFile`, which only the
+    /// caller can name: a truncated payload, a file that is not what it claims.
+    func read(exactlyFromAbsoluteOffset offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(ExactReadError) {
+        var total = 0
+        while total < buffer.count {
+            let count: Int
+            do {
+                count = try read(fromAbsoluteOffset: offset + UInt64(total), into: UnsafeMutableRawBufferPointer(rebasing: buffer[total...]))
+            } catch {
+                throw .failed(error)
+            }
+            guard count > 0 else { throw .endOfFile }
+            total += count
+        }
+    }
+
+    /// `count` bytes from `offset`, as `read(exactlyFromAbsoluteOffset:into:)`.
+    func read(exactly count: Int, fromAbsoluteOffset offset: UInt64) throws(ExactReadError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        try bytes.withMutableBytes { (buffer) throws(ExactReadError) in try read(exactlyFromAbsoluteOffset: offset, into: buffer) }
         return bytes
     }
 
-    func write(_ buffer: UnsafeRawBufferPointer) throws(CommandError) {
+    func writeAll(_ buffer: UnsafeRawBufferPointer) throws(CommandError) {
         var written = 0
         while written < buffer.count {
             let result = retryingOnInterrupt {
@@ -97,21 +119,14 @@ final class FileDescriptor {
         }
     }
 
-    func write(_ bytes: [UInt8]) throws(CommandError) {
-        try bytes.withBytes(write)
+    func writeAll(_ bytes: [UInt8]) throws(CommandError) {
+        try bytes.withBytes(writeAll)
     }
 
-    /// Reads into the first `count` bytes of `bytes`, stopping early only at end of file.
-    func readFully(into bytes: inout [UInt8], count: Int) throws(CommandError) -> Int {
-        try bytes.withMutableBytes { (buffer) throws(CommandError) in
-            try readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<count]))
-        }
-    }
-
-    func size() throws(CommandError) -> UInt64 {
+    func status() throws(CommandError) -> stat {
         var info = stat()
         guard fstat(rawValue, &info) == 0 else { throw CommandError(.current, "stat", path) }
-        return UInt64(info.st_size)
+        return info
     }
 
     func truncate() throws(CommandError) {
@@ -133,4 +148,11 @@ final class FileDescriptor {
         isOpen = false
         guard Glibc.close(rawValue) == 0 else { throw CommandError(.current, "close", path) }
     }
+}
+
+/// Why `FileDescriptor.read(exactly...)` did not fill its buffer.
+enum ExactReadError: Error {
+    /// The file ended first.
+    case endOfFile
+    case failed(CommandError)
 }

@@ -115,7 +115,7 @@ final class HTTPTransfer {
         }
         let bytes = UnsafeRawBufferPointer(start: data, count: length)
         do throws(CommandError) {
-            try transfer.destination.write(bytes)
+            try transfer.destination.writeAll(bytes)
         } catch {
             transfer.writeError = error
             return 0

@@ -29,73 +29,55 @@ enum Inspect {
 
     static func inspect(_ path: FilePath, listing: Bool) throws(CommandError) -> Contents {
         let file = try FileDescriptor.openForReading(path)
-        let size = try file.size()
-        guard size >= UInt64(Trailer.size) else { throw noTrailer(path) }
-        let trailerBytes = try file.read(count: Trailer.size, at: size - UInt64(Trailer.size))
-        let trailer: Trailer
-        do {
-            trailer = try Trailer.parse(trailerBytes, fileSize: size)
-        } catch {
-            throw error == .noTrailer ? noTrailer(path) : corrupt(path, error)
-        }
-        let metadataBytes = try file.read(count: Int(trailer.metadataLength), at: trailer.metadataOffset)
-        let metadata: Metadata
-        do {
-            metadata = try Metadata.parse(metadataBytes)
-        } catch {
-            throw corrupt(path, error)
-        }
-        guard listing else { return Contents(trailer: trailer, metadata: metadata, entries: []) }
-        return Contents(trailer: trailer, metadata: metadata,
-                        entries: try listEntries(file, trailer: trailer, metadataBytes: metadataBytes))
+        let located = try Trailer.locate(
+            fileSize: UInt64(try file.status().st_size), read: { (count, offset) throws(CommandError) in try read(file, count, at: offset) },
+            refusing: { refusal(path, $0) })
+        let entries = listing ? try listEntries(file, located) : []
+        return Contents(trailer: located.trailer, metadata: located.metadata, entries: entries)
     }
 
     /// Streams the whole payload, so it also verifies the content hash, the zstd
     /// checksum and the tar structure, like an extraction would.
-    private static func listEntries(_ file: FileDescriptor, trailer: Trailer, metadataBytes: [UInt8]) throws(CommandError) -> [TarEntryHeader] {
-        let path = file.path
-        let decompressor = try ZstdDecompressor(name: path.description)
-        var reader = TarReader()
+    private static func listEntries(_ file: FileDescriptor, _ located: Trailer.Located) throws(CommandError) -> [TarEntryHeader] {
+        guard var payload = PayloadReader(for: located) else {
+            throw CommandError(.ioError, "zstd could not allocate a decompressor for \(file.path)")
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
         var entries: [TarEntryHeader] = []
-        var hash = SHA256()
-        var uncompressed: UInt64 = 0
-        var offset = trailer.payloadOffset
-        let end = trailer.payloadOffset + trailer.payloadLength
+        var offset = located.trailer.payloadOffset
+        let end = offset + located.trailer.payloadLength
         while offset < end {
-            let chunk = try file.read(count: Int(min(1 << 20, end - offset)), at: offset)
-            if offset == trailer.payloadOffset, !ZstdFrame.hasChecksummedHeader(chunk) {
-                throw CommandError(.corrupt, "\(path): the payload is not a zstd frame with a content checksum")
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[..<Int(min(UInt64(buffer.count), end - offset))])
+            switch Result(catching: { () throws(ExactReadError) in try file.read(exactlyFromAbsoluteOffset: offset, into: chunk) }) {
+            case .success: break
+            case .failure(.endOfFile): throw refusal(file.path, .corrupt(.payloadTruncated))
+            case .failure(.failed(let error)): throw error
             }
             offset += UInt64(chunk.count)
-            hash.update(chunk)
-            try chunk.withBytes { (compressed) throws(CommandError) in
-                try decompressor.decompress(compressed) { (tar) throws(CommandError) in
-                    uncompressed += UInt64(tar.count)
-                    var input = tar
-                    do throws(FormatError) {
-                        while let event = try reader.next(&input) {
-                            if case .entryStart(let header) = event { entries.append(header) }
-                        }
-                    } catch {
-                        throw corrupt(path, error)
-                    }
+            do throws(FormatError) {
+                try payload.feed(UnsafeRawBufferPointer(chunk))
+                while let event = try payload.next() {
+                    if case .entryStart(let header) = event { entries.append(header) }
                 }
+            } catch {
+                throw refusal(file.path, error)
             }
         }
-        hash.update(metadataBytes)
-        guard hash.finalize() == trailer.contentHash else {
-            throw CommandError(.corrupt, "\(path): content hash mismatch; the payload or metadata was modified after assembly")
-        }
-        guard decompressor.isFrameComplete else { throw CommandError(.corrupt, "\(path): the zstd frame of the payload is truncated") }
-        do {
-            try reader.finish()
+        do throws(FormatError) {
+            try payload.finish()
         } catch {
-            throw corrupt(path, error)
-        }
-        guard uncompressed == trailer.uncompressedSize else {
-            throw CommandError(.corrupt, "\(path): payload holds \(uncompressed) tar bytes, the trailer says \(trailer.uncompressedSize)")
+            throw refusal(file.path, error)
         }
         return entries
+    }
+
+    private static func read(_ file: FileDescriptor, _ count: Int, at offset: UInt64) throws(CommandError) -> [UInt8]? {
+        switch Result(catching: { () throws(ExactReadError) in try file.read(exactly: count, fromAbsoluteOffset: offset) }) {
+        case .success(let bytes): return bytes
+        case .failure(.endOfFile): return nil
+        case .failure(.failed(let error)): throw error
+        }
     }
 
     private static func describe(_ entry: TarEntryHeader) -> Term {
@@ -114,11 +96,10 @@ enum Inspect {
         ])
     }
 
-    private static func noTrailer(_ path: FilePath) -> CommandError {
-        CommandError(.noTrailer, "\(path) has no batamanta trailer: it is not a batamanta executable, or it was stripped or truncated")
-    }
-
-    private static func corrupt(_ path: FilePath, _ error: FormatError) -> CommandError {
+    private static func refusal(_ path: FilePath, _ error: FormatError) -> CommandError {
+        if error == .noTrailer {
+            return CommandError(.noTrailer, "\(path) has no batamanta trailer: it is not a batamanta executable, or it was stripped or truncated")
+        }
         var message = "\(path): \(error.summary)"
         if case .unsafeEntry(_, let entryPath) = error { message += " (\(FilePath(entryPath)))" }
         return CommandError(.corrupt, message)

@@ -42,7 +42,7 @@ enum Pack {
         var settings = settings
         settings.pledgedSize = total
         let compressor = try ZstdCompressor(settings, name: output.description) { (bytes) throws(CommandError) in
-            try file.descriptor.write(bytes)
+            try file.descriptor.writeAll(bytes)
             written += UInt64(bytes.count)
         }
         var done: UInt64 = 0

@@ -63,6 +63,6 @@ struct PortIO {
         let length = UInt32(clamping: body.count)
         var framed: [UInt8] = [UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)]
         framed.append(contentsOf: body)
-        try output.write(framed)
+        try output.writeAll(framed)
     }
 }

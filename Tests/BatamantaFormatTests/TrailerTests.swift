@@ -118,3 +118,41 @@ import Testing
         #expect(throws: FormatError.corrupt(.metadataRecord)) { try Metadata.parse(Self.bytes("\0")) }
     }
 }
+
+@Suite struct TrailerLocateTests {
+    struct ReadFailed: Error, Equatable {
+        var refused: FormatError?
+    }
+
+    /// `payload`, `metadata` and their trailer as one file, and the reads `locate` made.
+    static func locate(payload: [UInt8], metadata: [UInt8], file: (([UInt8]) -> [UInt8])? = nil) throws(ReadFailed) -> Trailer.Located {
+        var hash = SHA256()
+        hash.update(payload)
+        hash.update(metadata)
+        let trailer = Trailer(
+            payloadOffset: 0, payloadLength: UInt64(payload.count), metadataOffset: UInt64(payload.count),
+            metadataLength: UInt64(metadata.count), contentHash: hash.finalize(), uncompressedSize: 1)
+        let whole = payload + metadata + trailer.encoded()
+        let bytes = file?(whole) ?? whole
+        return try Trailer.locate(fileSize: UInt64(bytes.count), read: { (count, offset) throws(ReadFailed) in
+            guard offset + UInt64(count) <= UInt64(bytes.count) else { return nil }
+            return Array(bytes[Int(offset)..<(Int(offset) + count)])
+        }, refusing: { ReadFailed(refused: $0) })
+    }
+
+    @Test func findsTrailerAndMetadataInTheTailOrBeyondIt() throws {
+        let small = Metadata(entries: [(key: Array("app".utf8), value: Array("demo".utf8))]).encoded()
+        let found = try Self.locate(payload: [1, 2, 3], metadata: small)
+        #expect(found.metadataBytes == small && found.metadata.first(Array("app".utf8)) == Array("demo".utf8))
+        #expect(found.trailer.payloadLength == 3)
+
+        let large = Metadata(entries: [(key: Array("pad".utf8), value: [UInt8](repeating: UInt8(ascii: "x"), count: 10_000))]).encoded()
+        #expect(try Self.locate(payload: [UInt8](repeating: 9, count: 5000), metadata: large).metadataBytes == large)
+    }
+
+    @Test func refusesThroughTheCallersError() {
+        #expect(throws: ReadFailed(refused: .noTrailer)) { try Self.locate(payload: [1], metadata: Array("a=b\0".utf8)) { Array($0.dropLast()) } }
+        #expect(throws: ReadFailed(refused: .noTrailer)) { try Self.locate(payload: [1], metadata: Array("a=b\0".utf8)) { _ in [1, 2, 3] } }
+        #expect(throws: ReadFailed(refused: .corrupt(.metadataKey))) { try Self.locate(payload: [1], metadata: Array("A=b\0".utf8)) }
+    }
+}

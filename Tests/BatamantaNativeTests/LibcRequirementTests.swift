@@ -58,7 +58,7 @@ import Testing
         let work = TemporaryDirectory()
         let musl = Self.elf(interpreter: "/lib/ld-musl-x86_64.so.1")
         let file = try FileDescriptor.open(work("beam.smp"), O_WRONLY | O_CREAT, mode: 0o755)
-        try file.write(musl)
+        try file.writeAll(musl)
         #expect(try LibcRequirement.examine([work("beam.smp")]).requirement == .init(libc: "musl", version: nil))
         let glibcLibraries = shell("ls /usr/lib/erlang/lib/crypto-*/priv/lib/crypto.so").output.split(separator: "\n").map { FilePath(String($0)) }
         let crypto = try #require(glibcLibraries.first, "crypto.so is missing: scripts/install-deps installs erlang-crypto")
@@ -72,7 +72,7 @@ import Testing
         var damaged = Self.elf(interpreter: "/lib/ld-linux-x86-64.so.2")
         damaged.replaceSubrange(0x20..<0x28, with: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])
         let file = try FileDescriptor.open(work("bad"), O_WRONLY | O_CREAT, mode: 0o644)
-        try file.write(damaged)
+        try file.writeAll(damaged)
         #expect { try LibcRequirement.examine([work("bad")]).requirement } throws: { ($0 as? CommandError)?.code == .corrupt }
         for length in 0..<damaged.count {
             _ = try? ELFFile.parse(Array(Self.elf(interpreter: "/x").prefix(length)))

@@ -36,7 +36,7 @@ final class TemporaryDirectory: CustomStringConvertible {
 func writeFile(_ path: FilePath, _ contents: String, mode: mode_t = 0o644) throws {
     shell("mkdir -p '\(path.parent)'")
     let file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
-    try file.write(Array(contents.utf8))
+    try file.writeAll(Array(contents.utf8))
     try file.setMode(mode)
 }
 

@@ -1,7 +1,8 @@
 import CZstd
 
-/// libzstd's streaming decoder, which verifies the frame's content checksum itself.
-struct ZstdDecoder {
+/// libzstd's streaming decoder. It verifies the frame's content checksum itself, so a
+/// damaged frame fails here rather than yielding wrong bytes.
+struct ZstdDecoder: ~Copyable {
     private let stream: OpaquePointer
 
     init?() {
@@ -13,7 +14,7 @@ struct ZstdDecoder {
         self.stream = stream
     }
 
-    func free() {
+    deinit {
         ZSTD_freeDStream(stream)
     }
 
@@ -21,11 +22,13 @@ struct ZstdDecoder {
 
     /// Decodes from the front of `input` into `output`. Returns the number of bytes
     /// produced and whether the frame is complete (its checksum verified).
-    func decompress(_ input: inout UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> (produced: Int, frameEnded: Bool)? {
+    func decompress(
+        _ input: inout UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
+    ) throws(FormatError) -> (produced: Int, frameEnded: Bool) {
         var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         var destination = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
         let result = ZSTD_decompressStream(stream, &destination, &source)
-        guard ZSTD_isError(result) == 0 else { return nil }
+        guard ZSTD_isError(result) == 0 else { throw .corrupt(.payloadUndecodable) }
         input = UnsafeRawBufferPointer(rebasing: input[(input.startIndex + source.pos)...])
         return (destination.pos, result == 0)
     }
