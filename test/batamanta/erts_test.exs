@@ -89,6 +89,12 @@ defmodule Batamanta.ERTSTest do
   defp entry(context, version, triple \\ @triple),
     do: Path.join([context.cache, "batamanta/erts", triple, "OTP-#{version}"])
 
+  defp root_dir_seen_by_erl(root) do
+    eval = ~s|io:format("~s", [code:root_dir()]), halt().|
+    {out, 0} = System.cmd(Path.join(root, "bin/erl"), ["-noshell", "-eval", eval])
+    out
+  end
+
   # A helper's atomic write leaves a temp file next to its output until it commits.
   defp leftovers(context) do
     erts = Path.join(context.cache, "batamanta/erts")
@@ -117,13 +123,7 @@ defmodule Batamanta.ERTSTest do
     assert File.read!(Path.join(root, "bin/erl")) =~ "ROOTDIR=#{root}\n"
     assert File.exists?(Path.join(root, "erts-#{erts_version}/bin/#{OTPFixture.marker()}"))
 
-    assert {out, 0} =
-             System.cmd(
-               Path.join(root, "bin/erl"),
-               ~w(-noshell -eval) ++ [~s|io:format("~s", [code:root_dir()]), halt().|]
-             )
-
-    assert out == root
+    assert root_dir_seen_by_erl(root) == root
     assert leftovers(context) == []
 
     {warm, {:ok, again}} = :timer.tc(fn -> provision(context, erts_source: base) end)
@@ -151,13 +151,7 @@ defmodule Batamanta.ERTSTest do
     assert File.exists?(Path.join(root, "erts-#{erts.erts_version}/bin/#{OTPFixture.marker()}"))
 
     # Debian's erl names /usr/lib/erlang whatever its location: rewritten to the entry's.
-    assert {out, 0} =
-             System.cmd(
-               Path.join(root, "bin/erl"),
-               ~w(-noshell -eval) ++ [~s|io:format("~s", [code:root_dir()]), halt().|]
-             )
-
-    assert out == root
+    assert root_dir_seen_by_erl(root) == root
 
     # erlang-common-test's priv/ links into /usr/share: left out, in one warning naming each.
     escaping = OTPFixture.escaping_links()
