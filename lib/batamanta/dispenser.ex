@@ -41,7 +41,8 @@ defmodule Batamanta.Dispenser do
      "target #{target.triple} (erts_target: / force_os:) cannot be built: the dispenser " <>
        "that starts every binary is Linux-only, so there is no #{target.os} binary to make. " <>
        "Choose a Linux target (:ubuntu_22_04_x86_64, :alpine_3_19_x86_64, ...) or remove " <>
-       "erts_target/force_os to build for this machine"}
+       "erts_target/force_os to build for this machine. docs/PORTING.md lists what a " <>
+       "#{target.os} dispenser has to replace and how one built there is plugged in"}
   end
 
   defp product(:cli), do: "batamanta-dispenser"
