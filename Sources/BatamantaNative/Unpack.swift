@@ -24,7 +24,7 @@ enum Unpack {
 
     static func unpack(_ archive: FilePath, into output: FilePath, progress: Progress) throws(CommandError) -> Unpacked {
         let file = try FileDescriptor.openForReading(archive)
-        let size = try file.size()
+        let size = UInt64(try file.status().st_size)
         let decompressor = try GzipDecompressor(name: archive.description)
         var reader = TarReader(dialect: .foreign)
         var writer = TreeExtractor(root: output)
@@ -104,7 +104,7 @@ private struct TreeExtractor {
                 links.append(TarLink(path: header.path, target: header.linkTarget))
             }
         case .data(let bytes):
-            try file?.write(bytes)
+            try file?.writeAll(bytes)
         case .entryEnd:
             guard let file else { return }
             self.file = nil
