@@ -63,10 +63,10 @@ defmodule Batamanta.Dispenser.Cross do
   end
 
   @doc """
-  What the build lacks, as `{file, debian_package}` pairs: the sysroot's files and the
-  toolchain's `swiftc`, `clang` and `llvm-objcopy`.
+  What the build lacks: `{file, debian_package}` for the sysroot's files, `{tool,
+  :toolchain}` for the Swift toolchain's `swiftc`, `clang` and `llvm-objcopy`.
   """
-  @spec missing_inputs() :: [{Path.t(), String.t()}]
+  @spec missing_inputs() :: [{Path.t(), String.t() | :toolchain}]
   def missing_inputs do
     files =
       for {file, package} <- @sysroot_inputs,
@@ -74,22 +74,37 @@ defmodule Batamanta.Dispenser.Cross do
           not File.regular?(path),
           do: {path, package}
 
-    tools = for tool <- ~w(swiftc clang llvm-objcopy), is_nil(tool(tool)), do: {tool, "Swift 6"}
+    tools = for tool <- ~w(swiftc clang llvm-objcopy), is_nil(tool(tool)), do: {tool, :toolchain}
     files ++ tools
   end
 
   @doc """
   Says what is missing and how to get it, for a message that ends with it.
   """
-  @spec explain_missing([{Path.t(), String.t()}]) :: String.t()
+  @spec explain_missing([{Path.t(), String.t() | :toolchain}]) :: String.t()
   def explain_missing(missing) do
-    packages = missing |> Enum.map(&elem(&1, 1)) |> Enum.uniq() |> Enum.join(" ")
-    files = Enum.map_join(missing, ", ", &elem(&1, 0))
+    {tools, files} = Enum.split_with(missing, &(elem(&1, 1) == :toolchain))
 
-    "missing: #{files}. In batamanta's directory `scripts/install-deps` fetches them; by " <>
-      "hand: `dpkg --add-architecture arm64 && apt-get update`, then `apt-get download " <>
-      "#{packages}` and `dpkg -x` each into #{sysroot()} (or set BATAMANTA_AARCH64_SYSROOT), " <>
-      "with the Swift toolchain's usr/bin on PATH"
+    [
+      "missing: " <> Enum.map_join(missing, ", ", &elem(&1, 0)),
+      fetch_hint(files),
+      tools_hint(tools)
+    ]
+    |> Enum.reject(&is_nil/1)
+    |> Enum.join(". ")
+  end
+
+  defp tools_hint([]), do: nil
+  defp tools_hint(_tools), do: "Put the Swift 6 toolchain's usr/bin on PATH"
+
+  defp fetch_hint([]), do: nil
+
+  defp fetch_hint(files) do
+    packages = files |> Enum.map(&elem(&1, 1)) |> Enum.uniq() |> Enum.join(" ")
+
+    "In batamanta's directory `scripts/install-deps` fetches them; by hand: " <>
+      "`dpkg --add-architecture arm64 && apt-get update`, then `apt-get download " <>
+      "#{packages}` and `dpkg -x` each into #{sysroot()} (or set BATAMANTA_AARCH64_SYSROOT)"
   end
 
   @doc """
