@@ -57,13 +57,14 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CErlInterface", path: "Sources/CErlInterface"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CLibc", path: "Sources/CLibc", cSettings: [.unsafeFlags(["-nostdlibinc"] + muslHeaders)]),
 
         .target(name: "BatamantaFormat", path: "Sources/BatamantaFormat"),
         .target(
             name: "BatamantaNative",
-            dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CCurl"],
+            dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CZlib", "CCurl"],
             path: "Sources/BatamantaNative"
         ),
         // Only main.swift: the library stays testable, while the static stdlib (which the

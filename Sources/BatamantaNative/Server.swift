@@ -15,6 +15,7 @@ struct Server {
         ("fetch", Fetch.run),
         ("lock", Lock.run),
         ("unlock", Lock.unlock),
+        ("unpack", Unpack.run),
     ]
 
     static func command(named name: String) -> Command? {
