@@ -32,6 +32,7 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
   @impl true
   def run(_args) do
     outputs = Enum.map(@products, &output_path/1)
+    cross_build()
 
     if stale?(inputs(), outputs) do
       build()
@@ -91,6 +92,19 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
 
     elapsed = System.monotonic_time(:millisecond) - started
     Mix.shell().info("Compiled batamanta-native and the dispensers (#{elapsed} ms)")
+  end
+
+  # The other arch's dispensers, when this machine has their inputs (scripts/install-deps
+  # fetches them); without them a build for that arch says what is missing.
+  defp cross_build do
+    alias Batamanta.Dispenser.Cross
+
+    if Cross.missing_inputs() == [] and stale?(inputs(), Cross.outputs()) do
+      started = System.monotonic_time(:millisecond)
+      with {:error, message} <- Cross.build(), do: Mix.raise(message)
+      elapsed = System.monotonic_time(:millisecond) - started
+      Mix.shell().info("Compiled the #{Cross.arch()} dispensers (#{elapsed} ms)")
+    end
   end
 
   @doc false
