@@ -23,6 +23,7 @@ final class HTTPTransfer {
     private let handle: UnsafeMutableRawPointer
     private let destination: FileDescriptor
     private let progress: Progress
+    private let cancellation: Cancellation
     private(set) var hash = SHA256()
     private(set) var received: UInt64 = 0
     private var writeError: CommandError?
@@ -31,7 +32,7 @@ final class HTTPTransfer {
 
     private static let initialised: Bool = ccurl_global_init_default() == CURLE_OK
 
-    init(url: String, limits: Limits, destination: FileDescriptor, progress: Progress) throws(CommandError) {
+    init(url: String, limits: Limits, destination: FileDescriptor, context: RequestContext) throws(CommandError) {
         errorBuffer.initialize(repeating: 0, count: Int(CCURL_ERROR_SIZE))
         guard HTTPTransfer.initialised, let handle = curl_easy_init() else {
             errorBuffer.deallocate()
@@ -39,7 +40,8 @@ final class HTTPTransfer {
         }
         self.handle = handle
         self.destination = destination
-        self.progress = progress
+        progress = context.progress
+        cancellation = context.cancellation
         let context = Unmanaged.passUnretained(self).toOpaque()
         var status = ccurl_setopt_string(handle, CURLOPT_URL, url)
         for (option, value) in [
@@ -110,9 +112,9 @@ final class HTTPTransfer {
 
     private static let report: ccurl_xferinfo_callback = { context, total, now, _, _ in
         guard let context else { return 0 }
-        // Nobody is waiting for this download any more; a non-zero return aborts it.
-        if PortHangup.occurred { return 1 }
         let transfer = Unmanaged<HTTPTransfer>.fromOpaque(context).takeUnretainedValue()
+        // Nobody is waiting for this download any more; a non-zero return aborts it.
+        if transfer.cancellation.isRequested { return 1 }
         guard now > 0 else { return 0 }
         // An error page's bytes are not download progress.
         var status = 0

@@ -2,7 +2,7 @@ import BatamantaFormat
 
 /// `:inspect`: what a batamanta executable carries, read back the way the dispenser would.
 enum Inspect {
-    static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+    static func run(_ arguments: Arguments, _ context: RequestContext) throws(CommandError) -> Term {
         let path = try arguments.path("path")
         let list = try arguments.bool("list", default: false)
         let contents = try inspect(path, listing: list)

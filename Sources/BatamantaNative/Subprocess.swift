@@ -9,7 +9,8 @@ enum Subprocess {
     }
 
     static func run(
-        _ program: FilePath, _ arguments: [String], timeoutMilliseconds: Int32 = 5000, outputLimit: Int = 1 << 16
+        _ program: FilePath, _ arguments: [String], timeoutMilliseconds: Int32 = 5000, outputLimit: Int = 1 << 16,
+        clock: MonotonicClock = .system
     ) -> Outcome? {
         var pipeEnds: [Int32] = [-1, -1]
         guard pipe(&pipeEnds) == 0 else { return nil }
@@ -38,10 +39,10 @@ enum Subprocess {
 
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
-        let deadline = Progress.monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
+        let deadline = clock.now() + UInt64(timeoutMilliseconds) * 1_000_000
         var timedOut = false
         while true {
-            let now = Progress.monotonicNanoseconds()
+            let now = clock.now()
             guard now < deadline else { timedOut = true; break }
             var poller = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, Int32((deadline - now) / 1_000_000) + 1)

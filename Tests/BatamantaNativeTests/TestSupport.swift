@@ -72,3 +72,7 @@ extension Progress {
 
     static var ignored: Progress { Progress { _, _, _ in } }
 }
+
+extension RequestContext {
+    static var ignored: RequestContext { RequestContext(progress: .ignored) }
+}
