@@ -58,12 +58,13 @@ let package = Package(
         .systemLibrary(name: "CErlInterface", path: "Sources/CErlInterface"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CGlibc", path: "Sources/CGlibc"),
         .target(name: "CLibc", path: "Sources/CLibc", cSettings: [.unsafeFlags(["-nostdlibinc"] + muslHeaders)]),
 
         .target(name: "BatamantaFormat", dependencies: ["CZstd"], path: "Sources/BatamantaFormat"),
         .target(
             name: "BatamantaNative",
-            dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CCurl"],
+            dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CCurl", "CGlibc"],
             path: "Sources/BatamantaNative"
         ),
         // Only main.swift: the library stays testable, while the static stdlib (which the

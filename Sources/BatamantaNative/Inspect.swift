@@ -101,7 +101,7 @@ enum Inspect {
             return CommandError(.noTrailer, "\(path) has no batamanta trailer: it is not a batamanta executable, or it was stripped or truncated")
         }
         var message = "\(path): \(error.summary)"
-        if case .unsafeEntry(_, let entryPath) = error { message += " (\(FilePath(entryPath)))" }
+        if case .unsafeEntry(_, let entryPath) = error { message += " (\(String(decoding: entryPath, as: UTF8.self)))" }
         return CommandError(.corrupt, message)
     }
 }

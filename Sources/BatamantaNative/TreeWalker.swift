@@ -69,7 +69,7 @@ enum TreeWalker {
             return CommandError(.unsupported, "\(root) cannot be packed: \(error.summary)")
         }
         let source = root.appending(path)
-        let target = FilePath(entries.first { $0.header.path == path }?.header.linkTarget ?? [])
+        let target = String(decoding: entries.first { $0.header.path == path }?.header.linkTarget ?? [], as: UTF8.self)
         switch reason {
         case .absoluteLinkTarget:
             return CommandError(.unsupported,
