@@ -12,22 +12,16 @@ struct Cancellation {
     static let never = Cancellation(watchedDescriptor: nil, clock: .system)
 
     /// Waits up to `milliseconds` and returns true as soon as the port's input hangs up.
+    /// With nothing watched, poll just sleeps.
     func wait(milliseconds: Int32) -> Bool {
-        guard let descriptor = watchedDescriptor else {
-            var request = timespec(tv_sec: Int(milliseconds / 1000), tv_nsec: Int(milliseconds % 1000) * 1_000_000)
-            var remaining = timespec()
-            while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-            return false
-        }
-        var entry = pollfd(fd: descriptor, events: 0, revents: 0)
+        var entries = watchedDescriptor.map { [pollfd(fd: $0, events: 0, revents: 0)] } ?? []
         let deadline = clock.now() + UInt64(milliseconds) * 1_000_000
-        while true {
+        let ready = retryingOnInterrupt { () -> Int32 in
             let now = clock.now()
-            let left = now >= deadline ? 0 : Int32((deadline - now) / 1_000_000)
-            let ready = poll(&entry, 1, left)
-            if ready > 0 { return entry.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 }
-            if ready == 0 || errno != EINTR { return false }
+            return poll(&entries, nfds_t(entries.count), now >= deadline ? 0 : Int32((deadline - now) / 1_000_000))
         }
+        guard case .success(let count) = ready, count > 0 else { return false }
+        return entries[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
     }
 
     var isRequested: Bool { watchedDescriptor != nil && wait(milliseconds: 0) }

@@ -7,4 +7,7 @@
 // subprocess spawned meanwhile inherits it and no second call can fail and leak it.
 int bm_mkstemp_cloexec(char *template_path);
 
+// pipe2(fds, O_CLOEXEC), for the same reason: both ends stay out of other children.
+int bm_pipe_cloexec(int fds[2]);
+
 #endif
