@@ -1,22 +1,14 @@
 /// The layout of a ustar header block (POSIX.1-1988), written and read only through these
 /// names. Numbers are octal text, strings NUL-padded.
 enum Ustar {
-    static let name = 0..<100
-    static let mode = 100..<108
-    static let uid = 108..<116
-    static let gid = 116..<124
-    static let size = 124..<136
-    static let mtime = 136..<148
+    static let name = 0..<100, mode = 100..<108, uid = 108..<116, gid = 116..<124
+    static let size = 124..<136, mtime = 136..<148
     /// Summed as if it held spaces.
     static let checksum = 148..<156
-    static let typeflag = 156
-    static let linkName = 157..<257
-    /// "ustar\0" then the version "00".
-    static let magic = 257..<263
-    static let version = 263..<265
-    static let devMajor = 329..<337
-    static let devMinor = 337..<345
-    static let prefix = 345..<500
+    static let typeflag = 156, linkName = 157..<257
+    /// "ustar\0" then the version "00"; the user and group names that follow stay empty.
+    static let magic = 257..<263, version = 263..<265
+    static let devMajor = 329..<337, devMinor = 337..<345, prefix = 345..<500
 
     static let magicValue: [UInt8] = Array("ustar\u{0}".utf8)
     static let versionValue: [UInt8] = Array("00".utf8)

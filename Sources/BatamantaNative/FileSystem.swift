@@ -26,7 +26,7 @@ enum FileSystem {
     }
 
     /// Entry names of a directory, without "." and "..", in no particular order.
-    static func contents(of directory: FilePath) throws(CommandError) -> [[UInt8]] {
+    static func entryNames(of directory: FilePath) throws(CommandError) -> [[UInt8]] {
         guard let stream = directory.withCString({ opendir($0) }) else {
             throw CommandError(.current, "list directory", directory)
         }
