@@ -17,7 +17,7 @@ metadata = [
   {"exec", "bin/run"}
 ]
 
-{:ok, dispenser} = Batamanta.Native.product_path("batamanta-dispenser")
+{:ok, dispenser} = Batamanta.Products.path("batamanta-dispenser")
 
 {:ok, _} =
   Batamanta.Native.request(native, :assemble, %{

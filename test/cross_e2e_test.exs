@@ -6,7 +6,7 @@ defmodule Batamanta.CrossE2ETest do
   use ExUnit.Case, async: false
 
   alias Batamanta.Native
-  alias Batamanta.Test.{HTTPServer, OTPFixture}
+  alias Batamanta.Test.{ErlangHidden, HTTPServer, OTPFixture}
 
   @moduletag :e2e
   @moduletag timeout: 600_000
@@ -50,8 +50,21 @@ defmodule Batamanta.CrossE2ETest do
     {output, status} = mix(context, "hello_cli", ["batamanta", "--quiet" | args])
     assert status == 0, "mix batamanta failed:\n#{output}"
 
+    # The escript fetches its runtime through a file:// mirror, into a cache of its own.
+    mirror = Path.join(dir, "file-mirror/#{@triple}")
+    File.mkdir_p!(mirror)
+    File.cp!(tarball, Path.join(mirror, "OTP-#{version}.tar.gz"))
+    File.write!(Path.join(mirror, "SHA256SUMS"), "#{sha}  OTP-#{version}.tar.gz\n")
+
+    file_args = [
+      "--erts-target",
+      "alpine_3_19_x86_64",
+      "--erts-source",
+      "file://#{Path.dirname(mirror)}"
+    ]
+
     {escript_output, status} =
-      mix(context, "escript", ["batamanta", "--force-libc", "musl" | args])
+      mix(context, "escript", ["batamanta", "--force-libc", "musl" | file_args], "xdg-file")
 
     assert status == 0, "mix batamanta failed in examples/escript:\n#{escript_output}"
 
@@ -110,6 +123,12 @@ defmodule Batamanta.CrossE2ETest do
   test "the binary runs", context do
     env = [{"BATAMANTA_CACHE_DIR", Path.join(context.dir, "run")}]
     assert {"Hello from batamanta!\n", 0} = System.cmd(context.binary, [], env: env)
+
+    hidden = Path.join(context.dir, "run-hidden")
+    assert {"Hello from batamanta!\n", 0} = ErlangHidden.run(context.binary, [], hidden)
+
+    assert {"Hello from a batamanta escript!\n", 0} =
+             ErlangHidden.run(context.escript, [], hidden)
   end
 
   test "a runtime of the wrong libc for the triple is warned about", context do
@@ -118,7 +137,7 @@ defmodule Batamanta.CrossE2ETest do
   end
 
   test "an escript builds for musl from the target's OTP root and runs", context do
-    entry = Path.join([context.dir, "xdg/batamanta/erts", @triple, "OTP-#{context.version}"])
+    entry = Path.join([context.dir, "xdg-file/batamanta/erts", @triple, "OTP-#{context.version}"])
     assert context.escript_output =~ "from #{entry}"
     assert context.escript_output =~ "target       #{@triple}"
     assert metadata(context.escript)["target"] == @triple

@@ -3,7 +3,7 @@ defmodule Batamanta.DaemonE2ETest do
   # binary as a service manager: the :daemon contract of issue 5 and the README.
   use ExUnit.Case, async: false
 
-  alias Batamanta.Test.Example
+  alias Batamanta.Test.{ErlangHidden, Example}
 
   @moduletag :e2e
   @moduletag timeout: 600_000
@@ -211,6 +211,160 @@ defmodule Batamanta.DaemonE2ETest do
     assert output =~ "unknown command"
     assert {output, 64} = bin(context, ["stop", "--timeout", "soon"])
     assert output =~ "--timeout"
+  end
+
+  test "pid and logs say when there is nothing; args need --; no command means start",
+       context do
+    assert {_, 1} = bin(context, ["pid"])
+    assert {output, 1} = bin(context, ["logs"])
+    assert output =~ "hello_daemon.log"
+    assert {output, 64} = bin(context, ["start", "one"])
+    assert output =~ "--"
+
+    {output, 0} = bin(context, [])
+    assert output =~ ~r/^started hello_daemon \(pid \d+\)/m
+    assert {"200", 0} = get(context.port)
+    assert {_, 0} = bin(context, ["status"])
+  end
+
+  test "start makes ~/.erlang.cookie 0400 when it is missing", context do
+    cookie = Path.join(System.fetch_env!("HOME"), ".erlang.cookie")
+    File.rm(cookie)
+    start!(context)
+    assert %File.Stat{mode: mode} = File.stat!(cookie)
+    assert Bitwise.band(mode, 0o777) == 0o400
+  end
+
+  test "a state dir others can access, or owned by another user, is refused with 73",
+       context do
+    File.mkdir_p!(context.state)
+    File.chmod!(context.state, 0o755)
+    assert {output, 73} = bin(context, ["start"])
+    assert output =~ context.state
+    assert output =~ "accessible to other users"
+
+    File.chmod!(context.state, 0o700)
+    File.chown!(context.state, 4321)
+    assert {output, 73} = bin(context, ["status"])
+    assert output =~ "owned by another user"
+    File.chown!(context.state, 0)
+  end
+
+  test "a boot slower than start --timeout is killed and the log's end printed", context do
+    env = [{"HELLO_DAEMON_START_DELAY_MS", "20000"} | context.env]
+
+    {output, status} =
+      System.cmd(context.binary, ["start", "--timeout", "2"], env: env, stderr_to_stdout: true)
+
+    assert status == 1, output
+    assert output =~ "did not finish booting within 2 s"
+    assert output =~ "end of its log"
+    assert {"hello_daemon is not running\n", 3} = bin(context, ["status"])
+    assert {"000", _} = get(context.port)
+  end
+
+  test "a stop slower than stop --timeout ends in SIGKILL", context do
+    env = [{"HELLO_DAEMON_STOP_DELAY_MS", "30000"} | context.env]
+    {output, 0} = System.cmd(context.binary, ["start"], env: env, stderr_to_stdout: true)
+    [_, pid] = Regex.run(~r/\(pid (\d+)\)/, output)
+
+    {micros, {output, status}} = :timer.tc(fn -> bin(context, ["stop", "--timeout", "2"]) end)
+    assert status == 0, output
+    assert output =~ "killed (no graceful stop within 2 s)"
+    assert micros < 15_000_000
+    refute alive?(String.to_integer(pid))
+    refute File.exists?(context.marker)
+    assert {_, 3} = bin(context, ["status"])
+  end
+
+  test "logs -f follows the log as it grows", context do
+    start!(context)
+    log = Path.join(context.dir, "follow-#{System.unique_integer([:positive])}")
+    env = Enum.map(context.env, fn {name, value} -> {~c"#{name}", ~c"#{value}"} end)
+
+    port =
+      Port.open({:spawn_executable, System.find_executable("sh")}, [
+        :exit_status,
+        args: ["-c", ~s(exec "$0" logs -f >"$1" 2>&1), context.binary, log],
+        env: env
+      ])
+
+    {:os_pid, follower} = Port.info(port, :os_pid)
+    on_exit(fn -> System.cmd("kill", ["-9", to_string(follower)]) end)
+    # The follower's shell creates the file when it gets to run, maybe after this does.
+    followed = fn ->
+      case File.read(log) do
+        {:ok, text} -> text
+        {:error, _} -> ""
+      end
+    end
+
+    assert wait_until(fn -> followed.() =~ "listening on" end)
+    assert {_, 0} = bin(context, ["stop"])
+    assert wait_until(fn -> followed.() =~ "hello_daemon stopping" end)
+    assert alive?(follower), "logs -f ended with the daemon"
+  end
+
+  test "remote is an IEx shell on the running node", context do
+    start!(context)
+    # IEx ignores --remsh without a terminal: script(1) gives it one.
+    env =
+      Enum.map([{"BIN", context.binary}, {"SHELL", "/bin/sh"} | context.env], fn {name, value} ->
+        {~c"#{name}", ~c"#{value}"}
+      end)
+
+    port =
+      Port.open({:spawn_executable, System.find_executable("script")}, [
+        :binary,
+        :exit_status,
+        args: ["-qfc", ~s(exec "$BIN" remote), "/dev/null"],
+        env: env
+      ])
+
+    {:os_pid, script} = Port.info(port, :os_pid)
+    on_exit(fn -> System.cmd("pkill", ["-KILL", "-P", to_string(script)]) end)
+    on_exit(fn -> System.cmd("kill", ["-KILL", to_string(script)]) end)
+    assert shell_output(port, ~r/iex\(hello_daemon@[^)]*\)1> /) =~ "Interactive Elixir"
+    Port.command(port, ~s|IO.puts("remote on " <> to_string(node()))\r|)
+    assert shell_output(port, ~r/remote on hello_daemon@/) =~ "remote on hello_daemon@"
+  end
+
+  defp shell_output(port, pattern, seen \\ "") do
+    receive do
+      {^port, {:data, data}} ->
+        seen = seen <> data
+        if seen =~ pattern, do: seen, else: shell_output(port, pattern, seen)
+
+      {^port, {:exit_status, status}} ->
+        flunk("remote exited with #{status} before #{inspect(pattern)}:\n#{seen}")
+    after
+      30_000 -> flunk("no #{inspect(pattern)} from remote in 30 s:\n#{seen}")
+    end
+  end
+
+  test "with Erlang hidden it starts and stops from its payload alone", context do
+    cache = Path.join(context.dir, "hidden-#{System.unique_integer([:positive])}")
+
+    script =
+      ~s|"$0" start && "$0" status && curl -s -m 5 -w '%{http_code}\\n' "http://127.0.0.1:$HELLO_DAEMON_PORT/" -o /dev/null && "$0" stop|
+
+    # Only the cache is writable in there: the state, HOME and the marker live in it.
+    marker = Path.join(cache, "stopped")
+
+    env = [
+      {"XDG_STATE_HOME", Path.join(cache, "state")},
+      {"HOME", cache},
+      {"TMPDIR", cache},
+      {"HELLO_DAEMON_PORT", to_string(context.port)},
+      {"HELLO_DAEMON_STOP_MARKER", marker}
+    ]
+
+    assert {output, 0} = ErlangHidden.run("/bin/sh", ["-c", script, context.binary], cache, env)
+    assert output =~ "started hello_daemon"
+    assert output =~ "\n200\n"
+    assert output =~ "stopped hello_daemon"
+    log = File.read(Path.join(cache, "state/batamanta/hello_daemon/hello_daemon.log"))
+    assert File.read(marker) == {:ok, "stopped\n"}, "#{output}\nlog: #{inspect(log)}"
   end
 
   test "--help lists the commands", context do

@@ -47,7 +47,7 @@ defmodule Batamanta.E2ETest do
   end
 
   test "the build prints its steps and a summary", %{build_output: output, binary: binary} do
-    assert output =~ ~r/\* resolved config for hello_cli 0\.1\.0 \(\d/
+    assert output =~ ~r/\* resolved config for release hello_cli 0\.1\.0 \(\d/
     assert output =~ "* built release hello_cli 0.1.0"
     assert output =~ binary
     assert output =~ "target       x86_64-linux-gnu"
@@ -99,6 +99,13 @@ defmodule Batamanta.E2ETest do
     assert stdout =~ "hello_cli was asked to crash during start"
     refute stdout =~ "status=0"
     refute File.exists?(Path.join(context.dir, "erl_crash.dump"))
+  end
+
+  test "a command that raises exits 1 with the error on stderr instead of hanging", context do
+    # timeout(1) exits 124 if the VM outlives the crashed task, as README's old pattern did.
+    assert {output, 0} = sh(context, ~s(timeout 60 "$0" raise 2>&1; echo "status=$?"))
+    assert output =~ "hello_cli was asked to raise"
+    assert output =~ "status=1\n"
   end
 
   test "stdin reaches the app", context do

@@ -26,6 +26,13 @@ defmodule Batamanta.EscriptE2ETest do
         {example, %{binary: binary, output: output}}
       end
 
+    # The same project as a TUI, started from its other module.
+    shout = Path.join(dir, "escript-shout")
+    args = ["--output", shout, "--mode", "tui", "--escript-module", "HelloEscript.Shout"]
+    {output, status} = mix_batamanta("escript", args, dir)
+    assert status == 0, "mix batamanta #{Enum.join(args, " ")} failed:\n#{output}"
+    builds = Map.put(builds, "shout", %{binary: shout, output: output})
+
     %{dir: dir, builds: builds}
   end
 
@@ -78,6 +85,16 @@ defmodule Batamanta.EscriptE2ETest do
     after
       Native.close(native)
     end
+  end
+
+  test "--escript-module and --mode tui: that module's main/1 under the tui dispenser",
+       context do
+    output = context.builds["shout"].output
+    assert output =~ "* built escript HelloEscript.Shout"
+    assert output =~ ~r/^  mode         tui$/m
+    assert {output, 0} = run(context, "shout", ["héllo", "a b"])
+    assert output =~ "warning: stdin is not a terminal; starting without raw mode\n"
+    assert output =~ "HÉLLO A B\n"
   end
 
   test "main/1 gets argv verbatim, with Erlang hidden", context do

@@ -1,6 +1,8 @@
 defmodule Batamanta.ReproducibleE2ETest do
   # Builds copies of examples/hello_cli in two directories (different paths, umasks and
-  # times) and compares the binaries byte for byte.
+  # times) and compares the binaries byte for byte. The copies drop the example's
+  # compression and mode settings and name the release and mode on the command line, so
+  # the same builds also show the default level and `--mode`/`--release` end to end.
   use ExUnit.Case, async: false
 
   @moduletag :e2e
@@ -21,8 +23,15 @@ defmodule Batamanta.ReproducibleE2ETest do
 
     mix_exs = Path.join(project, "mix.exs")
     source = File.read!(mix_exs)
-    rewritten = String.replace(source, ~s(path: "../.."), ~s(path: #{inspect(@batamanta)}))
-    assert rewritten != source, "examples/hello_cli/mix.exs no longer has path: \"../..\""
+
+    rewritten =
+      source
+      |> String.replace(~s(path: "../.."), ~s(path: #{inspect(@batamanta)}))
+      |> String.replace(~s(execution_mode: :cli, compression: 3, ), "")
+
+    assert rewritten =~ ~s(path: #{inspect(@batamanta)}) and not (rewritten =~ "compression"),
+           "examples/hello_cli/mix.exs no longer has path: \"../..\" and compression: 3"
+
     File.write!(mix_exs, rewritten)
     project
   end
@@ -34,7 +43,7 @@ defmodule Batamanta.ReproducibleE2ETest do
       {"TMPDIR", Path.dirname(output)}
     ]
 
-    script = ~s(umask #{umask} && exec mix batamanta --output "$0" --quiet)
+    script = ~s(umask #{umask} && exec mix batamanta --output "$0" --mode cli --release hello_cli)
 
     {log, status} =
       System.cmd("sh", ["-c", script, output], cd: project, env: env, stderr_to_stdout: true)
@@ -58,7 +67,10 @@ defmodule Batamanta.ReproducibleE2ETest do
     second_bin = Path.join(dir, "two.bin")
 
     log = build(first, first_bin, "022")
-    assert String.trim(log) |> String.split("\n") |> List.last() == first_bin
+    assert log =~ "\n#{first_bin}\n"
+    assert log =~ ~r/^  compression  zstd 9, ratio/m
+    assert log =~ ~r/^  mode         cli$/m
+    assert log =~ ~r/^  format       release \(hello_cli 0\.1\.0\)$/m
     # Past the next second, so any wall-clock time that leaks in shows up.
     Process.sleep(1_100)
     build(second, second_bin, "002")

@@ -1,1 +1,20 @@
+# Nothing a test starts may read or write the real ~/.cache/batamanta, ~/.local/state or
+# ~/.erlang.cookie: every child (mix batamanta, a built binary, the helper) inherits a
+# home, cache and state root made for this run. It is one root per run, not per test, so
+# the ERTS cache under XDG_CACHE_HOME is still shared by the builds of one run.
+root = Path.join(System.tmp_dir!(), "batamanta-test-run-#{System.unique_integer([:positive])}")
+
+for {name, dir} <- [
+      {"HOME", "home"},
+      {"XDG_CACHE_HOME", "cache"},
+      {"XDG_STATE_HOME", "state"},
+      {"BATAMANTA_CACHE_DIR", "dispenser-cache"}
+    ] do
+  path = Path.join(root, dir)
+  File.mkdir_p!(path)
+  File.chmod!(path, 0o700)
+  System.put_env(name, path)
+end
+
+ExUnit.after_suite(fn _ -> File.rm_rf(root) end)
 ExUnit.start()

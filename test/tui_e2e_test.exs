@@ -4,7 +4,7 @@ defmodule Batamanta.TuiE2ETest do
   # whichever way it ends, signals and exit statuses passed through (issue 5).
   use ExUnit.Case, async: false
 
-  alias Batamanta.Test.Example
+  alias Batamanta.Test.{ErlangHidden, Example}
 
   @moduletag :e2e
   @moduletag timeout: 600_000
@@ -169,6 +169,68 @@ defmodule Batamanta.TuiE2ETest do
     session = start(context, ["exit", "3"])
     await_screen(session, "status=3")
     assert_terminal_restored(session)
+  end
+
+  test "Ctrl-C reaches the app as byte 3, not SIGINT: the menu quits as on q", context do
+    session = start(context, [])
+    await_screen(session, "Nothing selected")
+    keys(session, ~w(Down Enter))
+    await_screen(session, "Selected: Bananas")
+    keys(session, ["C-c"])
+    shown = await_screen(session, "status=0")
+    assert shown =~ "picked: Bananas"
+    assert_terminal_restored(session)
+  end
+
+  test "HUP and USR2 are forwarded; a status the app picks on SIGTERM is kept", context do
+    session = start(context, ["signals"])
+    await_screen(session, "waiting for signals")
+    # The VM's handlers are in place once it prints; the dispenser is the one signalled.
+    for signal <- ~w(HUP USR2) do
+      System.cmd("kill", ["-#{signal}", dispenser_pid(session)])
+      await_screen(session, "got sig#{String.downcase(signal)}")
+    end
+
+    System.cmd("kill", ["-TERM", dispenser_pid(session)])
+    await_screen(session, "status=7")
+    assert_terminal_restored(session)
+  end
+
+  # Signals `signal` to the dispenser of a running menu; `reaction` sees what the VM did.
+  defp signal_menu(context, signal, reaction) do
+    session = start(context, [])
+    await_screen(session, "Nothing selected")
+    vm = vm_pid(session)
+    System.cmd("kill", ["-#{signal}", dispenser_pid(session)])
+    reaction.(session)
+    refute File.exists?("/proc/#{vm}")
+    assert_terminal_restored(session)
+  end
+
+  test "SIGINT is forwarded: the VM's BREAK menu opens on the restored terminal", context do
+    signal_menu(context, "INT", fn session ->
+      await_screen(session, "BREAK: (a)bort")
+      keys(session, ["a", "Enter"])
+      await_screen(session, ~r/status=\d+/)
+    end)
+  end
+
+  test "SIGUSR1 is forwarded: the VM writes its crash dump and halts", context do
+    signal_menu(context, "USR1", fn session ->
+      await_screen(session, "Received SIGUSR1")
+      await_screen(session, ~r/status=\d+/)
+    end)
+  end
+
+  test "SIGQUIT is forwarded and halts the VM, which the status reports as 128+3", context do
+    signal_menu(context, "QUIT", &await_screen(&1, "status=131"))
+  end
+
+  test "with Erlang hidden it runs from its payload alone", context do
+    cache = Path.join(context.dir, "hidden-cache")
+    assert {output, 0} = ErlangHidden.run(context.binary, ["args", "a b"], cache)
+    assert output =~ ~s(["args", "a b"])
+    assert {_, 3} = ErlangHidden.run(context.binary, ["exit", "3"], cache)
   end
 
   test "without a terminal on stdin it runs as :cli with one warning line", context do

@@ -19,9 +19,16 @@ enum Fetch {
         if arguments.value("retries") != nil {
             policy.retries = Int(try arguments.integer("retries", in: 0...10))
         }
+        if arguments.value("max_bytes") != nil {
+            policy.limits.maxBytes = UInt64(try arguments.integer("max_bytes", in: 1...Int64.max))
+        }
         let result = try fetch(url, to: output, expectedSHA256: expected, policy: policy, context: context)
         return .record(["size": .integer(clamping: result.size), "sha256": .string(Hex.encode(result.sha256))])
     }
+
+    /// An OTP tarball is under 100 MiB; eight times that is room to grow, not room for a
+    /// mirror or proxy that never stops sending to fill the disk.
+    static let defaultMaxBytes: UInt64 = 1 << 30
 
     struct Policy: Equatable {
         var limits: HTTPTransfer.Limits
@@ -34,7 +41,8 @@ enum Fetch {
                 limits: HTTPTransfer.Limits(
                     connectTimeoutSeconds: environmentInteger("BATAMANTA_HTTP_CONNECT_TIMEOUT") ?? 15,
                     lowSpeedSeconds: environmentInteger("BATAMANTA_HTTP_LOW_SPEED_TIME") ?? 30,
-                    lowSpeedBytes: 1024),
+                    lowSpeedBytes: 1024,
+                    maxBytes: defaultMaxBytes),
                 retries: 4,
                 retryBaseMilliseconds: environmentInteger("BATAMANTA_RETRY_BASE_MS") ?? 500)
         }
@@ -100,6 +108,8 @@ enum Fetch {
         switch outcome {
         case .writeFailed(let error):
             return .permanent(error)
+        case .tooLarge:
+            return .permanent(tooLarge(url, limits))
         case .completed(let status):
             switch status {
             case 0, 200..<300: return .success
@@ -119,6 +129,8 @@ enum Fetch {
                  CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_SSL_CONNECT_ERROR, CURLE_HTTP2,
                  CURLE_HTTP2_STREAM:
                 return .transient(CommandError(.httpError, "download of \(url) failed: \(message)"))
+            case CURLE_FILESIZE_EXCEEDED:
+                return .permanent(tooLarge(url, limits))
             case CURLE_FILE_COULDNT_READ_FILE:
                 return .permanent(CommandError(.notFound, "\(url) was not found: \(message)"))
             case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
@@ -127,6 +139,11 @@ enum Fetch {
                 return .permanent(CommandError(.httpError, "download of \(url) failed: \(message)"))
             }
         }
+    }
+
+    static func tooLarge(_ url: String, _ limits: HTTPTransfer.Limits) -> CommandError {
+        CommandError(.httpError,
+            "download of \(url) stopped: it is larger than the limit of \(limits.maxBytes) bytes; the partial file was deleted")
     }
 
     /// A non-negative integer from the environment, capped at an hour's worth so a typo

@@ -9,6 +9,9 @@ final class HTTPTransfer {
         /// Abort when fewer than `lowSpeedBytes` per second arrive for this long.
         var lowSpeedSeconds: Int
         var lowSpeedBytes: Int
+        /// The most bytes a body may have. libcurl refuses a larger Content-Length up
+        /// front; a body without one is cut off by `write` when it passes the limit.
+        var maxBytes: UInt64
     }
 
     enum Outcome: Equatable {
@@ -18,6 +21,8 @@ final class HTTPTransfer {
         case failed(code: Int32, message: String)
         /// Writing the body failed.
         case writeFailed(CommandError)
+        /// The body passed `Limits.maxBytes` while streaming.
+        case tooLarge
     }
 
     private let handle: UnsafeMutableRawPointer
@@ -26,7 +31,9 @@ final class HTTPTransfer {
     private let cancellation: Cancellation
     private(set) var hash = SHA256()
     private(set) var received: UInt64 = 0
+    private let maxBytes: UInt64
     private var writeError: CommandError?
+    private var overLimit = false
     /// libcurl keeps this pointer for the handle's lifetime, so it is not a Swift array.
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(BM_CURL_ERROR_SIZE))
 
@@ -42,6 +49,7 @@ final class HTTPTransfer {
         self.destination = destination
         progress = context.progress
         cancellation = context.cancellation
+        maxBytes = limits.maxBytes
         let context = Unmanaged.passUnretained(self).toOpaque()
         var status = bm_curl_setopt_string(handle, CURLOPT_URL, url)
         for (option, value) in [
@@ -56,6 +64,9 @@ final class HTTPTransfer {
             (CURLOPT_USERAGENT, "batamanta-native/\(Ping.helperVersion)"),
         ] where status == CURLE_OK {
             status = bm_curl_setopt_string(handle, option, value)
+        }
+        if status == CURLE_OK {
+            status = bm_curl_setopt_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(clamping: limits.maxBytes))
         }
         if status == CURLE_OK { status = bm_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context) }
         if status == CURLE_OK { status = bm_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context) }
@@ -81,9 +92,11 @@ final class HTTPTransfer {
         hash = SHA256()
         received = 0
         writeError = nil
+        overLimit = false
         errorBuffer[0] = 0
         let code = curl_easy_perform(handle)
         if let writeError { return .writeFailed(writeError) }
+        if overLimit { return .tooLarge }
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
             return .failed(code: Int32(code.rawValue), message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
@@ -98,6 +111,10 @@ final class HTTPTransfer {
         let transfer = Unmanaged<HTTPTransfer>.fromOpaque(context).takeUnretainedValue()
         let length = size * count
         guard length > 0, let data else { return length }
+        guard transfer.received + UInt64(length) <= transfer.maxBytes else {
+            transfer.overLimit = true
+            return 0
+        }
         let bytes = UnsafeRawBufferPointer(start: data, count: length)
         do throws(CommandError) {
             try transfer.destination.writeAll(bytes)

@@ -12,6 +12,10 @@ CURLcode bm_curl_setopt_string(CURL *handle, CURLoption option, const char *valu
     return curl_easy_setopt(handle, option, value);
 }
 
+CURLcode bm_curl_setopt_offset(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 CURLcode bm_curl_setopt_pointer(CURL *handle, CURLoption option, void *value) {
     return curl_easy_setopt(handle, option, value);
 }

@@ -2,10 +2,9 @@ import CLibc
 
 // The cli dispenser: exec the application in place, so signals, the TTY, stdin/stdout
 // and the exit status pass straight through. It returns only when it cannot.
-let failure: Failure
-switch SelfImage.open().flatMap(prepareLaunch) {
-case .success(let launch): failure = launch.exec()
-case .failure(let prepared): failure = prepared
+do throws(Failure) {
+    try prepareLaunch(SelfImage.open()).exec()
+} catch {
+    error.report()
+    exit(error.code.rawValue)
 }
-failure.report()
-exit(failure.code.rawValue)

@@ -35,7 +35,7 @@ func linkTarget(_ path: [UInt8]) -> [UInt8]? {
 /// 16 lowercase hex digits from the kernel's random source, for private temp names.
 func randomSuffix() -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: 8)
-    _ = bytes.withUnsafeMutableBytes { getrandom($0.baseAddress, 8, 0) }
+    bytes.withUnsafeMutableBytes { Platform.fillRandom($0) }
     return hexDigits(bytes)
 }
 

@@ -10,9 +10,9 @@ struct CacheDirectory {
 
     /// `$BATAMANTA_CACHE_DIR`, else `$XDG_CACHE_HOME/batamanta`, else `~/.cache/batamanta`;
     /// when HOME is unset or not writable, a private `$TMPDIR/batamanta-<uid>`.
-    static func locate() -> Result<CacheDirectory, Failure> {
+    static func locate() throws(Failure) -> CacheDirectory {
         if let explicit = Environment.nonEmpty("BATAMANTA_CACHE_DIR") {
-            return prepare(absolute(explicit))
+            return try prepare(absolute(explicit))
         }
         var home: [UInt8]?
         if let xdg = Environment.nonEmpty("XDG_CACHE_HOME"), xdg.first == slash {
@@ -21,36 +21,32 @@ struct CacheDirectory {
             home = joined(absolute(userHome), Array("/.cache/batamanta".utf8))
         }
         if let home {
-            let result = prepare(home)
-            switch result {
-            case .success(let directory):
-                let writable = withCPath(home) { faccessat(AT_FDCWD, $0, W_OK | X_OK, AT_EACCESS) } == 0
-                if writable { return result }
+            do throws(Failure) {
+                let directory = try prepare(home)
+                if withCPath(home, { faccessat(AT_FDCWD, $0, W_OK | X_OK, AT_EACCESS) }) == 0 { return directory }
                 directory.descriptor.close()
-            case .failure(let failure) where failure.code == .permissionDenied:
-                break
-            case .failure:
-                return result
-            }
+            } catch where error.code == .permissionDenied {}
         }
         var temporary = Environment.nonEmpty("TMPDIR") ?? Array("/tmp".utf8)
         if temporary.first != slash { temporary = Array("/tmp".utf8) }
-        return prepare(joined(temporary, Array("/batamanta-".utf8), decimalDigits(UInt64(geteuid()))))
+        return try prepare(joined(temporary, Array("/batamanta-".utf8), decimalDigits(UInt64(geteuid()))))
     }
 
-    private static func prepare(_ path: [UInt8]) -> Result<CacheDirectory, Failure> {
-        openPrivateDirectory(path, forbiddenBits: 0o022).map { CacheDirectory(path: path, descriptor: $0) }.mapError { refusal in
-            switch refusal {
-            case .cannotCreate(let prefix, let errno): return cannotUse(prefix, errno)
-            case .cannotOpen(let errno), .cannotStat(let errno): return cannotUse(path, errno)
-            case .ownedByAnotherUser: return Failure(.noCacheDirectory, path: path, "cache directory is owned by another user")
-            case .tooPermissive: return Failure(.noCacheDirectory, path: path, "cache directory is group- or world-writable")
+    private static func prepare(_ path: [UInt8]) throws(Failure) -> CacheDirectory {
+        do throws(PrivateDirectoryFailure) {
+            return CacheDirectory(path: path, descriptor: try openPrivateDirectory(path, forbiddenBits: 0o022))
+        } catch {
+            switch error {
+            case .cannotCreate(let prefix, let errno): throw cannotUse(prefix, errno)
+            case .cannotOpen(let errno), .cannotStat(let errno): throw cannotUse(path, errno)
+            case .ownedByAnotherUser: throw Failure(.noCacheDirectory, path: path, "cache directory is owned by another user")
+            case .tooPermissive: throw Failure(.noCacheDirectory, path: path, "cache directory is group- or world-writable")
             }
         }
     }
 
     private static func cannotUse(_ path: [UInt8], _ errno: Errno) -> Failure {
-        Failure(errno: errno.rawValue, path: path, "cannot use cache directory", otherwise: .noCacheDirectory)
+        Failure(errno: errno, path: path, "cannot use cache directory", otherwise: .noCacheDirectory)
     }
 
     private static func absolute(_ path: [UInt8]) -> [UInt8] {

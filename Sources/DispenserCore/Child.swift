@@ -1,13 +1,8 @@
 import CLibc
 
-/// waitpid(2), retried when a signal interrupts it: the child's raw status, or nil when
-/// `options` holds WNOHANG and the child has not changed state.
-func waitForChild(_ pid: pid_t, options: Int32 = 0) -> Result<Int32?, Errno> {
+/// waitpid(2): how the child ended or, when `options` holds WNOHANG, nil while it has not
+/// changed state.
+func waitForChild(_ pid: pid_t, options: Int32 = 0) -> Result<WaitStatus?, Errno> {
     var status: Int32 = 0
-    while true {
-        let result = waitpid(pid, &status, options)
-        if result > 0 { return .success(status) }
-        if result == 0 { return .success(nil) }
-        if Errno.current != Errno(EINTR) { return .failure(.current) }
-    }
+    return valueOrErrno { waitpid(pid, &status, options) }.map { $0 == 0 ? nil : WaitStatus(status) }
 }

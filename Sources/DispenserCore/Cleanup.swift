@@ -28,7 +28,7 @@ enum Cleanup {
     private static func isExtraction(_ directory: FileDescriptor, of app: [UInt8]) -> Bool {
         guard case .success(let marker) = directory.open(Extraction.markerName, O_RDONLY | O_NOFOLLOW) else { return false }
         defer { marker.close() }
-        guard case .success(let bytes?) = marker.read(count: 4 + app.count + 1, at: 0) else { return false }
+        guard case .success(let bytes) = marker.read(count: 4 + app.count + 1, fromAbsoluteOffset: 0) else { return false }
         return bytes == joined(Array("app=".utf8), app, [UInt8(ascii: "\n")])
     }
 

@@ -14,14 +14,14 @@ enum Environment {
     }
 
     static var arguments: [[UInt8]] {
-        let argv = batamanta_argv()!
-        return (0..<Int(batamanta_argc())).map { cBytes(argv[$0]!) }
+        let argv = bm_argv()!
+        return (0..<Int(bm_argc())).map { cBytes(argv[$0]!) }
     }
 
     /// `NAME=VALUE` entries in their original order.
     static var variables: [[UInt8]] {
         var entries: [[UInt8]] = []
-        guard let environ = batamanta_environ() else { return entries }
+        guard let environ = bm_environ() else { return entries }
         var index = 0
         while let entry = environ[index] {
             entries.append(cBytes(entry))

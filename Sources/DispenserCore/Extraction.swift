@@ -16,63 +16,53 @@ enum Extraction {
 
     /// Extracts into `cache` under `name` and returns the extraction holding LOCK_SH. If
     /// another process finished first, ours is deleted and theirs is returned.
-    static func extract(_ image: SelfImage, named name: [UInt8], app: [UInt8], in cache: CacheDirectory) -> Result<FileDescriptor, Failure> {
+    static func extract(_ image: SelfImage, named name: [UInt8], app: [UInt8], in cache: CacheDirectory) throws(Failure) -> FileDescriptor {
         let suffix = randomSuffix()
         let newName = joined(newPrefix, suffix)
         let temporaryName = joined(temporaryPrefix, suffix)
         let temporaryPath = cache.pathOf(temporaryName)
-        if case .failure(let errno) = cache.descriptor.makeDirectory(newName, mode: 0o700) {
-            return .failure(Failure(errno: errno.rawValue, path: cache.pathOf(newName), "cannot create directory", otherwise: .noCacheDirectory))
+        try cache.descriptor.makeDirectory(newName, mode: 0o700).orThrow {
+            Failure(errno: $0, path: cache.pathOf(newName), "cannot create directory", otherwise: .noCacheDirectory)
         }
-        let directory: FileDescriptor
-        switch cache.descriptor.openDirectory(newName, inheritable: true) {
-        case .success(let fd): directory = fd
-        case .failure(let errno):
+        let directory = try cache.descriptor.openDirectory(newName, inheritable: true).orThrow { errno in
             _ = cache.descriptor.removeTree(newName)
-            return .failure(Failure(errno: errno.rawValue, path: cache.pathOf(newName), "cannot open directory"))
+            return Failure(errno: errno, path: cache.pathOf(newName), "cannot open directory")
         }
         var currentName = newName
-        let outcome = directory.lock(LOCK_EX).mapError { Failure(errno: $0.rawValue, path: temporaryPath, "cannot lock directory") }
-            .flatMap { _ in
-                cache.descriptor.rename(newName, to: temporaryName).mapError { Failure(errno: $0.rawValue, path: temporaryPath, "cannot rename directory") }
-            }
-            .flatMap { _ -> Result<Void, Failure> in
-                currentName = temporaryName
-                return unpack(image, into: directory, at: temporaryPath)
-            }
-            .flatMap { _ in writeMarker(app: app, name: name, into: directory, at: temporaryPath) }
-            .flatMap { _ in directory.syncFileSystem().mapError { Failure(errno: $0.rawValue, path: temporaryPath, "cannot sync", otherwise: .ioError) } }
-        if case .failure(let failure) = outcome {
+        do throws(Failure) {
+            try directory.lock(LOCK_EX).orThrow { Failure(errno: $0, path: temporaryPath, "cannot lock directory") }
+            try cache.descriptor.rename(newName, to: temporaryName).orThrow { Failure(errno: $0, path: temporaryPath, "cannot rename directory") }
+            currentName = temporaryName
+            try unpack(image, into: directory, at: temporaryPath)
+            try writeMarker(app: app, name: name, into: directory, at: temporaryPath)
+            try directory.syncFileSystem().orThrow { Failure(errno: $0, path: temporaryPath, "cannot sync", otherwise: .ioError) }
+        } catch {
             _ = cache.descriptor.removeTree(currentName)
             directory.close()
-            return .failure(failure)
+            throw error
         }
 
         switch cache.descriptor.rename(temporaryName, to: name) {
         case .success:
-            if case .failure(let errno) = directory.lock(LOCK_SH) {
-                directory.close()
-                return .failure(Failure(errno: errno.rawValue, path: cache.pathOf(name), "cannot lock extraction"))
-            }
-            return .success(directory)
+            try ExtractionLock.lock(directory, LOCK_SH, at: cache.pathOf(name))
+            return directory
         case .failure(let errno) where errno == Errno(EEXIST) || errno == Errno(ENOTEMPTY):
             _ = cache.descriptor.removeTree(temporaryName)
             directory.close()
-            switch ExtractionLock.openShared(name, in: cache) {
-            case .success(let winner?): return .success(winner)
-            case .success(nil): return .failure(Failure(.osError, path: cache.pathOf(name), "extraction vanished while starting"))
-            case .failure(let failure): return .failure(failure)
+            guard let winner = try ExtractionLock.openShared(name, in: cache) else {
+                throw Failure(.osError, path: cache.pathOf(name), "extraction vanished while starting")
             }
+            return winner
         case .failure(let errno):
             _ = cache.descriptor.removeTree(temporaryName)
             directory.close()
-            return .failure(Failure(errno: errno.rawValue, path: cache.pathOf(name), "cannot rename extraction into place"))
+            throw Failure(errno: errno, path: cache.pathOf(name), "cannot rename extraction into place")
         }
     }
 
-    private static func unpack(_ image: SelfImage, into root: FileDescriptor, at rootPath: [UInt8]) -> Result<Void, Failure> {
+    private static func unpack(_ image: SelfImage, into root: FileDescriptor, at rootPath: [UInt8]) throws(Failure) {
         guard var payload = PayloadReader(for: image.located) else {
-            return .failure(Failure(.osError, path: image.executablePath, "cannot allocate zstd decoder"))
+            throw Failure(.osError, path: image.executablePath, "cannot allocate zstd decoder")
         }
         let input = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: 16)
         var writer = TreeWriter(root: root, rootPath: rootPath)
@@ -82,37 +72,33 @@ enum Extraction {
         }
         var offset = image.trailer.payloadOffset
         let end = offset + image.trailer.payloadLength
-        do throws(FormatError) {
-            while offset < end {
-                let count: Int
-                switch image.file.read(into: UnsafeMutableRawBufferPointer(rebasing: input[0..<Int(min(UInt64(readSize), end - offset))]), at: offset) {
-                case .success(0): throw .corrupt(.payloadTruncated)
-                case .success(let n): count = n
-                case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: image.executablePath, "cannot read payload", otherwise: .ioError))
-                }
-                offset += UInt64(count)
-                try payload.feed(UnsafeRawBufferPointer(rebasing: input[0..<count]))
-                while let event = try payload.next() {
-                    if case .failure(let failure) = writer.handle(event) { return .failure(failure) }
-                }
+        while offset < end {
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: input[0..<Int(min(UInt64(readSize), end - offset))])
+            let count = try image.file.read(fromAbsoluteOffset: offset, into: chunk).orThrow {
+                Failure(errno: $0, path: image.executablePath, "cannot read payload", otherwise: .ioError)
             }
-            try payload.finish()
-        } catch {
-            return .failure(Failure(error, path: image.executablePath))
+            offset += UInt64(count)
+            try Failure.checking(image.executablePath) { () throws(FormatError) in
+                if count == 0 { throw .corrupt(.payloadTruncated) }
+                try payload.feed(UnsafeRawBufferPointer(rebasing: input[0..<count]))
+            }
+            while let event = try Failure.checking(image.executablePath, { () throws(FormatError) in try payload.next() }) {
+                try writer.handle(event)
+            }
         }
-        return writer.finish()
+        try Failure.checking(image.executablePath) { () throws(FormatError) in try payload.finish() }
+        try writer.finish()
     }
 
     /// The marker says "batamanta made this, for this app": cleanup deletes nothing without it.
-    private static func writeMarker(app: [UInt8], name: [UInt8], into root: FileDescriptor, at rootPath: [UInt8]) -> Result<Void, Failure> {
+    private static func writeMarker(app: [UInt8], name: [UInt8], into root: FileDescriptor, at rootPath: [UInt8]) throws(Failure) {
         let path = joined(rootPath, [slash], markerName)
-        switch root.open(markerName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o444) {
-        case .success(let marker):
-            defer { marker.close() }
-            return marker.writeAll(joined(Array("app=".utf8), app, Array("\nname=".utf8), name, [UInt8(ascii: "\n")]))
-                .mapError { Failure(errno: $0.rawValue, path: path, "cannot write", otherwise: .ioError) }
-        case .failure(let errno):
-            return .failure(Failure(errno: errno.rawValue, path: path, "cannot create", otherwise: .ioError))
+        let marker = try root.open(markerName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o444).orThrow {
+            Failure(errno: $0, path: path, "cannot create", otherwise: .ioError)
+        }
+        defer { marker.close() }
+        try marker.writeAll(joined(Array("app=".utf8), app, Array("\nname=".utf8), name, [UInt8(ascii: "\n")])).orThrow {
+            Failure(errno: $0, path: path, "cannot write", otherwise: .ioError)
         }
     }
 }

@@ -7,7 +7,8 @@ struct Failure: Error {
     var path: [UInt8]
     var message: [UInt8]
     var detail: [UInt8] = []
-    var errno: Int32 = 0
+    /// Errno(0) when no system call failed.
+    var errno = Errno(0)
 
     init(_ code: ExitCode, path: [UInt8], _ message: StaticString, detail: [UInt8] = []) {
         self.init(code, path: path, text: bytes(message), detail: detail)
@@ -22,8 +23,8 @@ struct Failure: Error {
 
     /// A failed system call on `path`. Permission and disk-space problems get their own
     /// codes whatever the operation, because that is what the user can act on.
-    init(errno: Int32, path: [UInt8], _ message: StaticString, otherwise: ExitCode = .osError) {
-        switch errno {
+    init(errno: Errno, path: [UInt8], _ message: StaticString, otherwise: ExitCode = .osError) {
+        switch errno.rawValue {
         case EACCES, EPERM, EROFS: code = .permissionDenied
         case ENOSPC, EDQUOT, EIO: code = .ioError
         default: code = otherwise
@@ -40,6 +41,16 @@ struct Failure: Error {
         if case .unsafeEntry(_, let entry) = error { detail = entry }
     }
 
+    /// Runs a check of BatamantaFormat's on the file at `path`, whose FormatError becomes
+    /// that file's failure.
+    static func checking<Checked>(_ path: [UInt8], _ body: () throws(FormatError) -> Checked) throws(Failure) -> Checked {
+        do throws(FormatError) {
+            return try body()
+        } catch {
+            throw Failure(error, path: path)
+        }
+    }
+
     /// `batamanta: <path>: <message>[ <detail>][: <strerror>]`
     func report() {
         var line: [UInt8] = Array("batamanta: ".utf8)
@@ -53,9 +64,9 @@ struct Failure: Error {
             line.append(contentsOf: detail)
             line.append(UInt8(ascii: "'"))
         }
-        if errno != 0 {
+        if errno != Errno(0) {
             line.append(contentsOf: ": ".utf8)
-            line.append(contentsOf: Errno(errno).description)
+            line.append(contentsOf: errno.description)
         }
         line.append(UInt8(ascii: "\n"))
         FileDescriptor.standardError.writeAll(line)

@@ -5,20 +5,19 @@ import CLibc
 struct Launch {
     var metadata: Metadata
     var root: [UInt8]
+    /// The extraction's directory, holding LOCK_SH; inherited across exec so the VM holds it.
+    var extraction: FileDescriptor
     var executable: [UInt8]
     var cache: CacheDirectory
 
-    /// Only returns on failure. `userArguments` follow the metadata's; by default the
+    /// Returns only by throwing. `userArguments` follow the metadata's; by default the
     /// dispenser's own, which the daemon replaces because its first one is a command.
     /// `overrides` (`NAME=VALUE`) stand in for variables of the dispenser's environment,
     /// so the metadata's `env` records still take precedence over them.
-    func exec(userArguments: [[UInt8]] = Array(Environment.arguments.dropFirst()), environment overrides: [[UInt8]] = []) -> Failure {
+    func exec(userArguments: [[UInt8]] = Array(Environment.arguments.dropFirst()), environment overrides: [[UInt8]] = []) throws(Failure) -> Never {
         var config: [UInt8] = []
         if let runtimeConfig = metadata.first(bytes("runtime_config")) {
-            switch copyRuntimeConfig(runtimeConfig) {
-            case .success(let path): config = path
-            case .failure(let failure): return failure
-            }
+            config = try copyRuntimeConfig(runtimeConfig)
         }
         let program = resolve(expand(metadata.first(bytes("exec")) ?? [], config: config))
         var arguments: [[UInt8]] = [program]
@@ -34,8 +33,7 @@ struct Launch {
             arguments = [path, Array("-c".utf8), Array(". \"$0\"; exec \"$@\"".utf8), resolve(expand(script, config: config))] + arguments
         }
         let environment = makeEnvironment(config: config, overrides: overrides)
-        let failure = execute(path, arguments, environment)
-        return Failure(errno: failure.rawValue, path: path, "cannot execute")
+        throw Failure(errno: execute(path, arguments, environment), path: path, "cannot execute")
     }
 
     private func makeEnvironment(config: [UInt8], overrides: [[UInt8]]) -> [[UInt8]] {
@@ -57,7 +55,7 @@ struct Launch {
 
     /// The release script copies sys.config before each boot because the config provider
     /// rewrites it; a private per-run copy keeps concurrent runs and read-only trees apart.
-    private func copyRuntimeConfig(_ relative: [UInt8]) -> Result<[UInt8], Failure> {
+    private func copyRuntimeConfig(_ relative: [UInt8]) throws(Failure) -> [UInt8] {
         let source = joined(resolve(relative), Array(".config".utf8))
         var directory: [UInt8]
         if let releaseTemporary = Environment.nonEmpty("RELEASE_TMP") {
@@ -65,34 +63,29 @@ struct Launch {
         } else {
             directory = joined(cache.path, Array("/tmp".utf8))
             if case .failure(let errno) = cache.descriptor.makeDirectory(Array("tmp".utf8), mode: 0o700), errno != Errno(EEXIST) {
-                return .failure(Failure(errno: errno.rawValue, path: directory, "cannot create directory"))
+                throw Failure(errno: errno, path: directory, "cannot create directory")
             }
         }
         let base = joined(directory, [slash], metadata.first(bytes("app")) ?? [], [UInt8(ascii: "-")], randomSuffix())
         let destination = joined(base, Array(".config".utf8))
-        let input: FileDescriptor
-        switch FileDescriptor.currentDirectory.open(source, O_RDONLY) {
-        case .success(let fd): input = fd
-        case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: source, "cannot open runtime config", otherwise: .ioError))
+        let input = try FileDescriptor.currentDirectory.open(source, O_RDONLY).orThrow {
+            Failure(errno: $0, path: source, "cannot open runtime config", otherwise: .ioError)
         }
         defer { input.close() }
-        let output: FileDescriptor
-        switch FileDescriptor.currentDirectory.open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) {
-        case .success(let fd): output = fd
-        case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: destination, "cannot create runtime config", otherwise: .ioError))
+        let output = try FileDescriptor.currentDirectory.open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600).orThrow {
+            Failure(errno: $0, path: destination, "cannot create runtime config", otherwise: .ioError)
         }
         defer { output.close() }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var offset: UInt64 = 0
         while true {
-            let read = buffer.withUnsafeMutableBytes { input.read(into: $0, at: offset) }
-            switch read {
-            case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: source, "cannot read", otherwise: .ioError))
-            case .success(0): return .success(base)
-            case .success(let count):
-                offset += UInt64(count)
-                let written = buffer.withUnsafeBytes { output.writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                if case .failure(let errno) = written { return .failure(Failure(errno: errno.rawValue, path: destination, "cannot write", otherwise: .ioError)) }
+            let count = try buffer.withUnsafeMutableBytes { input.read(fromAbsoluteOffset: offset, into: $0) }.orThrow {
+                Failure(errno: $0, path: source, "cannot read", otherwise: .ioError)
+            }
+            if count == 0 { return base }
+            offset += UInt64(count)
+            try buffer.withUnsafeBytes { output.writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }.orThrow {
+                Failure(errno: $0, path: destination, "cannot write", otherwise: .ioError)
             }
         }
     }

@@ -7,24 +7,29 @@ import CLibc
 enum ExtractionLock {
     /// Opens extraction `name` and holds LOCK_SH on it, or returns nil when it does not
     /// exist or was removed or replaced while we waited for the lock.
-    static func openShared(_ name: [UInt8], in cache: CacheDirectory) -> Result<FileDescriptor?, Failure> {
+    static func openShared(_ name: [UInt8], in cache: CacheDirectory) throws(Failure) -> FileDescriptor? {
         let directory: FileDescriptor
         switch cache.descriptor.openDirectory(name, inheritable: true) {
         case .success(let fd): directory = fd
-        case .failure(let errno) where errno == Errno(ENOENT): return .success(nil)
-        case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: cache.pathOf(name), "cannot open extraction"))
+        case .failure(let errno) where errno == Errno(ENOENT): return nil
+        case .failure(let errno): throw Failure(errno: errno, path: cache.pathOf(name), "cannot open extraction")
         }
-        if case .failure(let errno) = directory.lock(LOCK_SH) {
-            directory.close()
-            return .failure(Failure(errno: errno.rawValue, path: cache.pathOf(name), "cannot lock extraction"))
-        }
+        try lock(directory, LOCK_SH, at: cache.pathOf(name))
         guard case .success(let opened) = directory.status(), case .success(let named) = cache.descriptor.status(of: name),
             opened.st_dev == named.st_dev, opened.st_ino == named.st_ino
         else {
             directory.close()
-            return .success(nil)
+            return nil
         }
-        return .success(directory)
+        return directory
+    }
+
+    /// Takes `operation`, closing `directory` when it cannot.
+    static func lock(_ directory: FileDescriptor, _ operation: Int32, at path: [UInt8]) throws(Failure) {
+        try directory.lock(operation).orThrow { errno in
+            directory.close()
+            return Failure(errno: errno, path: path, "cannot lock extraction")
+        }
     }
 
     /// Takes LOCK_EX without waiting; false when someone holds any lock on it.

@@ -21,25 +21,25 @@ enum Preflight {
 
     /// `libc` is the metadata `libc` value (`gnu 2.34`, `musl` or `none`), `needs` the
     /// `needs` values (`libcrypto.so.3`).
-    static func check(libc: [UInt8]?, needs: [[UInt8]], executable: [UInt8]) -> Failure? {
-        if let failure = check(libc, executable: executable) { return failure }
-        guard let missing = SystemLibraries.firstMissing(needs) else { return nil }
-        return Failure(.hostUnsupported, path: executable, text: joined(
+    static func check(libc: [UInt8]?, needs: [[UInt8]], executable: [UInt8]) throws(Failure) {
+        try check(libc, executable: executable)
+        guard let missing = SystemLibraries.firstMissing(needs) else { return }
+        throw Failure(.hostUnsupported, path: executable, text: joined(
             Array("this binary needs ".utf8), missing, Array(", which this system does not have".utf8)))
     }
 
-    private static func check(_ requirement: [UInt8]?, executable: [UInt8]) -> Failure? {
-        guard let requirement, requirement != Array("none".utf8) else { return nil }
+    private static func check(_ requirement: [UInt8]?, executable: [UInt8]) throws(Failure) {
+        guard let requirement, requirement != Array("none".utf8) else { return }
         let host = detectHost()
         if requirement == Array("musl".utf8) {
-            if case .musl = host { return nil }
-            return Failure(.hostUnsupported, path: executable, text: joined(Array("this binary needs musl, this system has ".utf8), describe(host)))
+            if case .musl = host { return }
+            throw Failure(.hostUnsupported, path: executable, text: joined(Array("this binary needs musl, this system has ".utf8), describe(host)))
         }
         guard requirement.starts(with: "gnu ".utf8), let needed = parseVersion(Array(requirement.dropFirst(4))) else {
-            return Failure(.corruptPayload, path: executable, "corrupt metadata: bad libc requirement", detail: requirement)
+            throw Failure(.corruptPayload, path: executable, "corrupt metadata: bad libc requirement", detail: requirement)
         }
-        if case .glibc(let version) = host, version >= needed { return nil }
-        return Failure(.hostUnsupported, path: executable, text: joined(
+        if case .glibc(let version) = host, version >= needed { return }
+        throw Failure(.hostUnsupported, path: executable, text: joined(
             Array("this binary needs glibc >= ".utf8), needed.text, Array(", this system has ".utf8), describe(host)))
     }
 
@@ -72,7 +72,7 @@ enum Preflight {
         var offset: UInt64 = 0
         var carried = 0
         while true {
-            let result = buffer.withUnsafeMutableBytes { file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[carried...]), at: offset) }
+            let result = buffer.withUnsafeMutableBytes { file.read(fromAbsoluteOffset: offset, into: UnsafeMutableRawBufferPointer(rebasing: $0[carried...])) }
             guard case .success(let count) = result, count > 0 else { break }
             offset += UInt64(count)
             let filled = carried + count

@@ -13,33 +13,29 @@ enum PrivateDirectoryFailure: Error {
 /// Opens the directory at `path`, creating it and missing parents (0700) when it does not
 /// exist, and refuses, as ssh does for key files, one that another user owns or whose
 /// mode has any of `forbiddenBits`: whoever could write there could swap what we run.
-func openPrivateDirectory(_ path: [UInt8], forbiddenBits: UInt32) -> Result<FileDescriptor, PrivateDirectoryFailure> {
+func openPrivateDirectory(_ path: [UInt8], forbiddenBits: UInt32) throws(PrivateDirectoryFailure) -> FileDescriptor {
     var opened = FileDescriptor.currentDirectory.open(path, O_RDONLY | O_DIRECTORY)
     if case .failure(let errno) = opened, errno == Errno(ENOENT) {
         var index = 1
         while index <= path.count {
             if index == path.count || path[index] == slash {
                 let prefix = Array(path[0..<index])
-                if withCPath(prefix, { mkdir($0, 0o700) }) != 0, Errno.current != Errno(EEXIST) {
-                    return .failure(.cannotCreate(path: prefix, .current))
+                if case .failure(let errno) = FileDescriptor.currentDirectory.makeDirectory(prefix, mode: 0o700), errno != Errno(EEXIST) {
+                    throw .cannotCreate(path: prefix, errno)
                 }
             }
             index += 1
         }
         opened = FileDescriptor.currentDirectory.open(path, O_RDONLY | O_DIRECTORY)
     }
-    let descriptor: FileDescriptor
-    switch opened {
-    case .success(let fd): descriptor = fd
-    case .failure(let errno): return .failure(.cannotOpen(errno))
-    }
+    let descriptor = try opened.orThrow { PrivateDirectoryFailure.cannotOpen($0) }
     let refusal: PrivateDirectoryFailure
     switch descriptor.status() {
     case .success(let info) where info.st_uid != geteuid(): refusal = .ownedByAnotherUser
     case .success(let info) where UInt32(info.st_mode) & forbiddenBits != 0: refusal = .tooPermissive
-    case .success: return .success(descriptor)
+    case .success: return descriptor
     case .failure(let errno): refusal = .cannotStat(errno)
     }
     descriptor.close()
-    return .failure(refusal)
+    throw refusal
 }

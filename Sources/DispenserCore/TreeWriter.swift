@@ -20,55 +20,39 @@ struct TreeWriter {
         parent = root
     }
 
-    mutating func handle(_ event: TarEvent) -> Result<Void, Failure> {
+    mutating func handle(_ event: TarEvent) throws(Failure) {
         switch event {
         case .entryStart(let header):
             entry = header
-            return begin()
+            try begin()
         case .data(let bytes):
-            guard let file else { return .success(()) }
-            if case .failure(let errno) = file.writeAll(bytes) { return .failure(failure(errno, "cannot write", at: entry.path)) }
-            return .success(())
+            guard let file else { return }
+            try file.writeAll(bytes).orThrow { failure($0, "cannot write", at: entry.path) }
         case .entryEnd:
-            guard let file else { return .success(()) }
+            guard let file else { return }
             self.file = nil
             defer { file.close() }
-            if case .failure(let errno) = file.setMode(entry.mode & 0o777) { return .failure(failure(errno, "cannot set mode of", at: entry.path)) }
-            return .success(())
+            try file.setMode(entry.mode & 0o777).orThrow { failure($0, "cannot set mode of", at: entry.path) }
         }
     }
 
-    private mutating func begin() -> Result<Void, Failure> {
+    private mutating func begin() throws(Failure) {
         let slashIndex = entry.path.lastIndex(of: slash)
         let directory = slashIndex.map { Array(entry.path[..<$0]) } ?? []
         let name = slashIndex.map { Array(entry.path[($0 + 1)...]) } ?? entry.path
         if directory != parentPath {
-            if let failure = openParent(directory) { return .failure(failure) }
+            closeParent()
+            parent = try openBelowRoot(directory).orThrow { failure($0, "cannot open directory", at: entry.path) }
+            parentPath = directory
         }
         switch entry.kind {
         case .file:
-            switch parent.open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) {
-            case .success(let fd): file = fd
-            case .failure(let errno): return .failure(failure(errno, "cannot create", at: entry.path))
-            }
+            file = try parent.open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600).orThrow { failure($0, "cannot create", at: entry.path) }
         case .directory:
-            if case .failure(let errno) = parent.makeDirectory(name, mode: 0o700) { return .failure(failure(errno, "cannot create directory", at: entry.path)) }
+            try parent.makeDirectory(name, mode: 0o700).orThrow { failure($0, "cannot create directory", at: entry.path) }
             directoryModes.append((entry.path, entry.mode & 0o777))
         case .symlink:
-            if case .failure(let errno) = parent.makeSymlink(name, target: entry.linkTarget) { return .failure(failure(errno, "cannot create symlink", at: entry.path)) }
-        }
-        return .success(())
-    }
-
-    private mutating func openParent(_ directory: [UInt8]) -> Failure? {
-        closeParent()
-        switch openBelowRoot(directory) {
-        case .success(let fd):
-            parent = fd
-            parentPath = directory
-            return nil
-        case .failure(let errno):
-            return failure(errno, "cannot open directory", at: entry.path)
+            try parent.makeSymlink(name, target: entry.linkTarget).orThrow { failure($0, "cannot create symlink", at: entry.path) }
         }
     }
 
@@ -93,19 +77,13 @@ struct TreeWriter {
     }
 
     /// Applies directory modes, deepest first so no parent is locked before its children.
-    mutating func finish() -> Result<Void, Failure> {
+    mutating func finish() throws(Failure) {
         closeParent()
         for directory in directoryModes.reversed() {
-            switch openBelowRoot(directory.path) {
-            case .failure(let errno):
-                return .failure(failure(errno, "cannot open directory", at: directory.path))
-            case .success(let fd):
-                let result = fd.setMode(directory.mode)
-                fd.close()
-                if case .failure(let errno) = result { return .failure(failure(errno, "cannot set mode of", at: directory.path)) }
-            }
+            let fd = try openBelowRoot(directory.path).orThrow { failure($0, "cannot open directory", at: directory.path) }
+            defer { fd.close() }
+            try fd.setMode(directory.mode).orThrow { failure($0, "cannot set mode of", at: directory.path) }
         }
-        return .success(())
     }
 
     /// Releases descriptors after a failure.
@@ -117,6 +95,6 @@ struct TreeWriter {
 
     /// `path` is the entry's, relative to the root.
     private func failure(_ errno: Errno, _ message: StaticString, at path: [UInt8]) -> Failure {
-        Failure(errno: errno.rawValue, path: joined(rootPath, [slash], path), message, otherwise: .ioError)
+        Failure(errno: errno, path: joined(rootPath, [slash], path), message, otherwise: .ioError)
     }
 }

@@ -4,19 +4,10 @@ import CLibc
 enum Control {
     static let notRunningStatus: Int32 = 3
 
-    static func stop(_ state: StateDirectory, timeout: Int) -> Result<Int32, DaemonFailure> {
-        let lock: FileDescriptor
-        switch state.lock() {
-        case .success(let held): lock = held
-        case .failure(let failure): return .failure(failure)
-        }
+    static func stop(_ state: StateDirectory, timeout: Int) throws(DaemonFailure) -> Int32 {
+        let lock = try state.lock()
         defer { lock.close() }
-        let running: PidFile
-        switch PidFile.running(state) {
-        case .failure(let failure): return .failure(failure)
-        case .success(nil): return .failure(.refused(state.app, Array(" is not running".utf8)))
-        case .success(let file?): running = file
-        }
+        guard let running = try PidFile.running(state) else { throw .refused(state.app, Array(" is not running".utf8)) }
         // The VM turns SIGTERM into init:stop(), which stops the applications in order,
         // so their stop/1 callbacks run.
         ProcessInfo.signal(running.pid, SIGTERM)
@@ -28,31 +19,22 @@ enum Control {
         }
         state.remove(state.pidName)
         say(how, state.app, Array(" (pid ".utf8), running.pidText, Array(")".utf8))
-        return .success(0)
+        return 0
     }
 
     /// LSB: 0 when running, 3 when not.
-    static func status(_ state: StateDirectory) -> Result<Int32, DaemonFailure> {
-        switch PidFile.running(state) {
-        case .failure(let failure):
-            return .failure(failure)
-        case .success(let running?):
-            say(state.app, Array(" is running (pid ".utf8), running.pidText, Array(")".utf8))
-            return .success(0)
-        case .success(nil):
+    static func status(_ state: StateDirectory) throws(DaemonFailure) -> Int32 {
+        guard let running = try PidFile.running(state) else {
             say(state.app, Array(" is not running".utf8))
-            return .success(notRunningStatus)
+            return notRunningStatus
         }
+        say(state.app, Array(" is running (pid ".utf8), running.pidText, Array(")".utf8))
+        return 0
     }
 
-    static func pid(_ state: StateDirectory) -> Result<Int32, DaemonFailure> {
-        switch PidFile.running(state) {
-        case .failure(let failure): return .failure(failure)
-        case .success(let running?):
-            say(running.pidText)
-            return .success(0)
-        case .success(nil):
-            return .failure(.refused(state.app, Array(" is not running".utf8)))
-        }
+    static func pid(_ state: StateDirectory) throws(DaemonFailure) -> Int32 {
+        guard let running = try PidFile.running(state) else { throw .refused(state.app, Array(" is not running".utf8)) }
+        say(running.pidText)
+        return 0
     }
 }

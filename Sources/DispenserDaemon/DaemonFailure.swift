@@ -20,7 +20,7 @@ enum DaemonFailure: Error {
 
     /// A failed system call on `path`, with the core's errno-to-status mapping.
     static func system(_ errno: Errno, path: [UInt8], _ message: StaticString, otherwise: ExitCode = .osError) -> DaemonFailure {
-        .core(Failure(errno: errno.rawValue, path: path, message, otherwise: otherwise))
+        .core(Failure(errno: errno, path: path, message, otherwise: otherwise))
     }
 
     var status: Int32 {
@@ -40,8 +40,13 @@ enum DaemonFailure: Error {
     }
 }
 
-extension FileDescriptor {
-    static let standardOutput = FileDescriptor(rawValue: 1)
+/// Runs a step of the dispensers' shared core, whose failures keep their own codes.
+func core<Value>(_ step: () throws(Failure) -> Value) throws(DaemonFailure) -> Value {
+    do throws(Failure) {
+        return try step()
+    } catch {
+        throw .core(error)
+    }
 }
 
 /// One line on stdout.

@@ -11,34 +11,26 @@ struct PidFile {
 
     var pidText: [UInt8] { decimalDigits(UInt64(pid)) }
 
-    static func read(_ state: StateDirectory) -> Result<PidFile?, DaemonFailure> {
-        switch state.read(state.pidName, limit: 8192) {
-        case .failure(let failure): return .failure(failure)
-        case .success(nil): return .success(nil)
-        case .success(let contents?):
-            let lines = contents.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-            guard lines.count >= 2, let pid = decimalValue(lines[0], maxDigits: 9), pid > 1, lines[1].first == slash else { return .success(nil) }
-            return .success(PidFile(pid: Int32(pid), root: Array(lines[1])))
-        }
+    static func read(_ state: StateDirectory) throws(DaemonFailure) -> PidFile? {
+        guard let contents = try state.read(state.pidName, limit: 8192) else { return nil }
+        let lines = contents.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        guard lines.count >= 2, let pid = decimalValue(lines[0], maxDigits: 9), pid > 1, lines[1].first == slash else { return nil }
+        return PidFile(pid: Int32(pid), root: Array(lines[1]))
     }
 
-    func write(_ state: StateDirectory) -> Result<Void, DaemonFailure> {
-        state.write(state.pidName, joined(pidText, [UInt8(ascii: "\n")], root, [UInt8(ascii: "\n")]))
+    func write(_ state: StateDirectory) throws(DaemonFailure) {
+        try state.write(state.pidName, joined(pidText, [UInt8(ascii: "\n")], root, [UInt8(ascii: "\n")]))
     }
 
     var isOurRunningVM: Bool {
-        guard ProcessInfo.isAlive(pid), let executable = ProcessInfo.executable(pid) else { return false }
+        guard Platform.isAlive(pid), let executable = Platform.executable(of: pid) else { return false }
         return executable.starts(with: joined(root, [slash]))
     }
 
     /// The daemon if it runs; a stale pid file is deleted on the way.
-    static func running(_ state: StateDirectory) -> Result<PidFile?, DaemonFailure> {
-        switch read(state) {
-        case .failure(let failure): return .failure(failure)
-        case .success(let file?) where file.isOurRunningVM: return .success(file)
-        case .success:
-            state.remove(state.pidName)
-            return .success(nil)
-        }
+    static func running(_ state: StateDirectory) throws(DaemonFailure) -> PidFile? {
+        if let file = try read(state), file.isOurRunningVM { return file }
+        state.remove(state.pidName)
+        return nil
     }
 }

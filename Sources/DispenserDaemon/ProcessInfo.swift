@@ -1,25 +1,7 @@
 import CLibc
 
-/// What /proc and the clock say about processes; thin over the system calls.
+/// Signals and the clock, for waiting on processes; thin over the system calls.
 enum ProcessInfo {
-    /// Alive and not a zombie: a VM that died but is not reaped yet is not running.
-    static func isAlive(_ pid: Int32) -> Bool {
-        let path = joined(Array("/proc/".utf8), decimalDigits(UInt64(pid)), Array("/stat".utf8))
-        guard case .success(let file) = FileDescriptor.currentDirectory.open(path, O_RDONLY) else { return false }
-        defer { file.close() }
-        var buffer = [UInt8](repeating: 0, count: 512)
-        guard case .success(let count) = buffer.withUnsafeMutableBytes({ file.read(into: $0, at: 0) }), count > 0 else { return false }
-        // `pid (comm) S ...`: comm may contain anything, so the state follows the last ')'.
-        guard let close = buffer[0..<count].lastIndex(of: UInt8(ascii: ")")), close + 2 < count else { return false }
-        let state = buffer[close + 2]
-        return state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
-    }
-
-    /// The target of /proc/<pid>/exe, or nil when it is gone or belongs to another user.
-    static func executable(_ pid: Int32) -> [UInt8]? {
-        linkTarget(joined(Array("/proc/".utf8), decimalDigits(UInt64(pid)), Array("/exe".utf8)))
-    }
-
     static func signal(_ pid: Int32, _ signal: Int32) {
         _ = kill(pid, signal)
     }
@@ -33,7 +15,10 @@ enum ProcessInfo {
     static func sleep(milliseconds: Int) {
         var duration = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
         var remaining = timespec()
-        while nanosleep(&duration, &remaining) != 0, Errno.current == Errno(EINTR) { duration = remaining }
+        _ = valueOrErrno {
+            defer { duration = remaining }
+            return nanosleep(&duration, &remaining)
+        }
     }
 
     /// Polls `done` every `interval` ms until it holds or `timeout` ms have passed.

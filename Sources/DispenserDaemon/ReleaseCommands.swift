@@ -6,35 +6,23 @@ import CLibc
 /// spec and the state directory, and writes its temporary files there too.
 enum ReleaseCommands {
     /// `scriptArguments` are the script's own: `remote`, `rpc EXPR` or `eval EXPR`.
-    static func run(_ scriptArguments: [[UInt8]], image: SelfImage, state: StateDirectory) -> Result<Int32, DaemonFailure> {
+    static func run(_ scriptArguments: [[UInt8]], image: SelfImage, state: StateDirectory) throws(DaemonFailure) -> Never {
         guard image.metadata.first(bytes("format")) == Array("release".utf8) else {
-            return .failure(.refused(Array("remote, rpc and eval need a binary built with format: :release".utf8)))
+            throw .refused(Array("remote, rpc and eval need a binary built with format: :release".utf8))
         }
         // eval starts a VM of its own; remote and rpc need the running node.
-        if scriptArguments.first != Array("eval".utf8) {
-            switch PidFile.running(state) {
-            case .failure(let failure): return .failure(failure)
-            case .success(nil): return .failure(.refused(state.app, Array(" is not running".utf8)))
-            case .success: break
-            }
+        if scriptArguments.first != Array("eval".utf8), try PidFile.running(state) == nil {
+            throw .refused(state.app, Array(" is not running".utf8))
         }
-        let cookie: [UInt8]
-        switch state.cookie() {
-        case .success(let found): cookie = found
-        case .failure(let failure): return .failure(failure)
-        }
-        let launch: Launch
-        switch prepareLaunch(image) {
-        case .success(let prepared): launch = prepared
-        case .failure(let failure): return .failure(.core(failure))
-        }
+        let cookie = try state.cookie()
+        let launch = try core { () throws(Failure) in try prepareLaunch(image) }
         if case .failure(let errno) = state.descriptor.makeDirectory(StateDirectory.temporaryName, mode: 0o700), errno != Errno(EEXIST) {
-            return .failure(.system(errno, path: state.pathOf(StateDirectory.temporaryName), "cannot create directory"))
+            throw .system(errno, path: state.pathOf(StateDirectory.temporaryName), "cannot create directory")
         }
 
         let records = image.metadata.all(bytes("env"))
         guard let release = variable("RELEASE_NAME", in: records), isSafeName(release) else {
-            return .failure(.core(Failure(.corruptPayload, path: image.executablePath, "corrupt metadata: no usable RELEASE_NAME")))
+            throw .core(Failure(.corruptPayload, path: image.executablePath, "corrupt metadata: no usable RELEASE_NAME"))
         }
         // Only what finds the node: the script sets up the rest of a release's environment itself.
         let nodeRecords = records.filter { record in
@@ -47,6 +35,6 @@ enum ReleaseCommands {
         let shell: [UInt8] = Array("/bin/sh".utf8)
         let script = joined(launch.root, Array("/bin/".utf8), release)
         let errno = execute(shell, [shell, script] + scriptArguments, Environment.variables(overriding: overrides))
-        return .failure(.system(errno, path: shell, "cannot execute"))
+        throw .system(errno, path: shell, "cannot execute")
     }
 }

@@ -6,36 +6,17 @@ import CLibc
 /// controlling terminal), with stdin from /dev/null and stdout/stderr appended to the
 /// log: closing the terminal that started it sends it nothing.
 enum Start {
-    static func run(_ image: SelfImage, state: StateDirectory, arguments: [[UInt8]], timeout: Int) -> Result<Int32, DaemonFailure> {
-        let lock: FileDescriptor
-        switch state.lock() {
-        case .success(let held): lock = held
-        case .failure(let failure): return .failure(failure)
-        }
+    static func run(_ image: SelfImage, state: StateDirectory, arguments: [[UInt8]], timeout: Int) throws(DaemonFailure) -> Int32 {
+        let lock = try state.lock()
         defer { lock.close() }
-
-        switch PidFile.running(state) {
-        case .failure(let failure): return .failure(failure)
-        case .success(let running?):
-            return .failure(.refused(state.app, Array(" is already running (pid ".utf8), running.pidText, Array(")".utf8)))
-        case .success(nil): break
+        if let running = try PidFile.running(state) {
+            throw .refused(state.app, Array(" is already running (pid ".utf8), running.pidText, Array(")".utf8))
         }
-
-        let launch: Launch
-        switch prepareLaunch(image) {
-        case .success(let prepared): launch = prepared
-        case .failure(let failure): return .failure(.core(failure))
-        }
-        let cookie: [UInt8]
-        switch state.cookie() {
-        case .success(let made): cookie = made
-        case .failure(let failure): return .failure(failure)
-        }
+        let launch = try core { () throws(Failure) in try prepareLaunch(image) }
+        let cookie = try state.cookie()
         state.remove(state.readyName)
-        let log: FileDescriptor
-        switch state.descriptor.open(state.logName, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, mode: 0o600) {
-        case .success(let fd): log = fd
-        case .failure(let errno): return .failure(.system(errno, path: state.pathOf(state.logName), "cannot open log", otherwise: .ioError))
+        let log = try state.descriptor.open(state.logName, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, mode: 0o600).orThrow {
+            DaemonFailure.system($0, path: state.pathOf(state.logName), "cannot open log", otherwise: .ioError)
         }
         defer { log.close() }
 
@@ -43,29 +24,27 @@ enum Start {
             joined(Array("RELEASE_COOKIE=".utf8), cookie),
             joined(Array("BATAMANTA_READY_FILE=".utf8), state.pathOf(state.readyName)),
         ]
-        let pid: Int32
-        switch Detach.spawn(launch, arguments: arguments, environment: environment, output: log) {
-        case .success(let spawned): pid = spawned
-        case .failure(let failure): return .failure(failure)
-        }
+        let pid = try Detach.spawn(launch, arguments: arguments, environment: environment, output: log)
         let pidFile = PidFile(pid: pid, root: launch.root)
-        if case .failure(let failure) = pidFile.write(state) {
+        do throws(DaemonFailure) {
+            try pidFile.write(state)
+        } catch {
             ProcessInfo.signal(pid, SIGKILL)
-            return .failure(failure)
+            throw error
         }
 
         var ready = false
         let settled = ProcessInfo.waitUntil(timeout: timeout * 1000) {
-            if case .success(let contents?) = state.read(state.readyName, limit: 64), contents == pidFile.pidText {
+            if let contents = (try? state.read(state.readyName, limit: 64)) ?? nil, contents == pidFile.pidText {
                 ready = true
                 return true
             }
-            return !ProcessInfo.isAlive(pid)
+            return !Platform.isAlive(pid)
         }
         state.remove(state.readyName)
         if ready {
             say(Array("started ".utf8), state.app, Array(" (pid ".utf8), pidFile.pidText, Array("), log: ".utf8), state.pathOf(state.logName))
-            return .success(0)
+            return 0
         }
         // A VM that neither came up nor died in time is killed, so a failed start never
         // leaves a half-started daemon that `status` would report as running.
@@ -75,25 +54,26 @@ enum Start {
         let why: [UInt8] = settled
             ? Array(" exited before its boot finished; the end of its log is above".utf8)
             : joined(Array(" did not finish booting within ".utf8), decimalDigits(UInt64(timeout)), Array(" s (start --timeout N) and was killed; the end of its log is above".utf8))
-        return .failure(.refused(state.app, Array(" (pid ".utf8), pidFile.pidText, Array(")".utf8), why))
+        throw .refused(state.app, Array(" (pid ".utf8), pidFile.pidText, Array(")".utf8), why)
     }
 }
 
 /// The double fork. The intermediate child reports the grandchild's pid through a pipe
 /// and exits at once, so the VM is reparented to init (or the nearest subreaper).
 enum Detach {
-    static func spawn(_ launch: Launch, arguments: [[UInt8]], environment: [[UInt8]], output: FileDescriptor) -> Result<Int32, DaemonFailure> {
+    static func spawn(_ launch: Launch, arguments: [[UInt8]], environment: [[UInt8]], output: FileDescriptor) throws(DaemonFailure) -> Int32 {
         var ends: [Int32] = [-1, -1]
-        guard ends.withUnsafeMutableBufferPointer({ bm_proc_pipe($0.baseAddress!) }) == 0 else {
-            return .failure(.system(.current, path: [], "cannot create a pipe"))
+        try nothingOrErrno { ends.withUnsafeMutableBufferPointer { Platform.makePipe($0.baseAddress!) } }.orThrow {
+            DaemonFailure.system($0, path: [], "cannot create a pipe")
         }
         let reader = FileDescriptor(rawValue: ends[0])
         let writer = FileDescriptor(rawValue: ends[1])
         let child = fork()
         if child < 0 {
+            let errno = Errno.current
             reader.close()
             writer.close()
-            return .failure(.system(.current, path: [], "cannot fork"))
+            throw .system(errno, path: [], "cannot fork")
         }
         if child == 0 {
             reader.close()
@@ -109,20 +89,17 @@ enum Detach {
         }
         writer.close()
         var value: Int32 = 0
-        var filled = 0
-        while filled < 4 {
-            let count = withUnsafeMutableBytes(of: &value) { CLibc.read(reader.rawValue, $0.baseAddress! + filled, 4 - filled) }
-            if count > 0 {
-                filled += count
-            } else if count == 0 || Errno.current != Errno(EINTR) {
-                break
-            }
-        }
+        let reported = withUnsafeMutableBytes(of: &value) { reader.read(exactly: $0) }
         reader.close()
         _ = waitForChild(child)
-        guard filled == 4 else { return .failure(.system(.current, path: [], "cannot start the daemon process")) }
-        if value <= 0 { return .failure(.system(Errno(-value), path: [], "cannot fork")) }
-        return .success(value)
+        try reported.orThrow { failure in
+            switch failure {
+            case .endOfFile: return DaemonFailure.system(Errno(0), path: [], "cannot start the daemon process")
+            case .system(let errno): return DaemonFailure.system(errno, path: [], "cannot start the daemon process")
+            }
+        }
+        if value <= 0 { throw .system(Errno(-value), path: [], "cannot fork") }
+        return value
     }
 
     /// In the grandchild: standard streams, environment, exec. A failure is written to
@@ -134,8 +111,12 @@ enum Detach {
         }
         _ = dup2(output.rawValue, 1)
         _ = dup2(output.rawValue, 2)
-        withCPath(launch.root) { bm_daemon_close_inherited($0) }
-        launch.exec(userArguments: arguments, environment: environment).report()
-        _exit(ExitCode.osError.rawValue)
+        Platform.closeDescriptors(keeping: launch.extraction.rawValue)
+        do throws(Failure) {
+            try launch.exec(userArguments: arguments, environment: environment)
+        } catch {
+            error.report()
+            _exit(ExitCode.osError.rawValue)
+        }
     }
 }

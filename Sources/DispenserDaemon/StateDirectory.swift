@@ -18,95 +18,89 @@ struct StateDirectory {
 
     func pathOf(_ name: [UInt8]) -> [UInt8] { joined(path, [slash], name) }
 
-    static func locate(app: [UInt8]) -> Result<StateDirectory, DaemonFailure> {
+    static func locate(app: [UInt8]) throws(DaemonFailure) -> StateDirectory {
         var base: [UInt8]
         if let xdg = Environment.nonEmpty("XDG_STATE_HOME"), xdg.first == slash {
             base = xdg
         } else if let home = Environment.nonEmpty("HOME"), home.first == slash {
             base = joined(home, Array("/.local/state".utf8))
         } else {
-            return .failure(.message(status: ExitCode.noCacheDirectory.rawValue,
-                                     text: Array("neither XDG_STATE_HOME nor HOME is an absolute path; cannot place the daemon's state directory".utf8)))
+            throw .message(status: ExitCode.noCacheDirectory.rawValue,
+                           text: Array("neither XDG_STATE_HOME nor HOME is an absolute path; cannot place the daemon's state directory".utf8))
         }
         let path = joined(base, Array("/batamanta/".utf8), app)
-        return openPrivateDirectory(path, forbiddenBits: 0o077).map { StateDirectory(path: path, descriptor: $0, app: app) }.mapError { refusal in
-            switch refusal {
-            case .cannotCreate(let prefix, let errno): return .system(errno, path: prefix, "cannot create state directory", otherwise: .noCacheDirectory)
-            case .cannotOpen(let errno): return .system(errno, path: path, "cannot open state directory", otherwise: .noCacheDirectory)
-            case .cannotStat(let errno): return .system(errno, path: path, "cannot stat state directory", otherwise: .noCacheDirectory)
-            case .ownedByAnotherUser: return .core(Failure(.noCacheDirectory, path: path, "state directory is owned by another user"))
-            case .tooPermissive: return .core(Failure(.noCacheDirectory, path: path, "state directory is accessible to other users; make it 0700"))
+        do throws(PrivateDirectoryFailure) {
+            return StateDirectory(path: path, descriptor: try openPrivateDirectory(path, forbiddenBits: 0o077), app: app)
+        } catch {
+            switch error {
+            case .cannotCreate(let prefix, let errno): throw .system(errno, path: prefix, "cannot create state directory", otherwise: .noCacheDirectory)
+            case .cannotOpen(let errno): throw .system(errno, path: path, "cannot open state directory", otherwise: .noCacheDirectory)
+            case .cannotStat(let errno): throw .system(errno, path: path, "cannot stat state directory", otherwise: .noCacheDirectory)
+            case .ownedByAnotherUser: throw .core(Failure(.noCacheDirectory, path: path, "state directory is owned by another user"))
+            case .tooPermissive: throw .core(Failure(.noCacheDirectory, path: path, "state directory is accessible to other users; make it 0700"))
             }
         }
     }
 
     /// Start and stop hold this for their whole run, so they never interleave.
-    func lock() -> Result<FileDescriptor, DaemonFailure> {
-        let lockFile: FileDescriptor
-        switch descriptor.open(StateDirectory.lockName, O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600) {
-        case .success(let fd): lockFile = fd
-        case .failure(let errno): return .failure(.system(errno, path: pathOf(StateDirectory.lockName), "cannot open lock file"))
+    func lock() throws(DaemonFailure) -> FileDescriptor {
+        let lockFile = try descriptor.open(StateDirectory.lockName, O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600).orThrow {
+            DaemonFailure.system($0, path: pathOf(StateDirectory.lockName), "cannot open lock file")
         }
-        if case .failure(let errno) = lockFile.lock(LOCK_EX) {
+        try lockFile.lock(LOCK_EX).orThrow { errno in
             lockFile.close()
-            return .failure(.system(errno, path: pathOf(StateDirectory.lockName), "cannot lock"))
+            return DaemonFailure.system(errno, path: pathOf(StateDirectory.lockName), "cannot lock")
         }
-        return .success(lockFile)
+        return lockFile
     }
 
     /// The whole file, or nil when it does not exist.
-    func read(_ name: [UInt8], limit: Int = 1 << 16) -> Result<[UInt8]?, DaemonFailure> {
+    func read(_ name: [UInt8], limit: Int = 1 << 16) throws(DaemonFailure) -> [UInt8]? {
         let file: FileDescriptor
         switch descriptor.open(name, O_RDONLY | O_NOFOLLOW) {
         case .success(let fd): file = fd
-        case .failure(let errno) where errno == Errno(ENOENT): return .success(nil)
-        case .failure(let errno): return .failure(.system(errno, path: pathOf(name), "cannot open", otherwise: .ioError))
+        case .failure(let errno) where errno == Errno(ENOENT): return nil
+        case .failure(let errno): throw .system(errno, path: pathOf(name), "cannot open", otherwise: .ioError)
         }
         defer { file.close() }
-        return file.readAll(limit: limit).map { .some($0) }.mapError { .system($0, path: pathOf(name), "cannot read", otherwise: .ioError) }
+        return try file.readAll(limit: limit).orThrow { DaemonFailure.system($0, path: pathOf(name), "cannot read", otherwise: .ioError) }
     }
 
     /// Replaces `name` atomically: a reader sees the old or the new contents, never half.
-    func write(_ name: [UInt8], _ contents: [UInt8], mode: UInt32 = 0o600) -> Result<Void, DaemonFailure> {
+    func write(_ name: [UInt8], _ contents: [UInt8], mode: UInt32 = 0o600) throws(DaemonFailure) {
         let temporary = joined(Array(".".utf8), name, Array(".new-".utf8), randomSuffix())
-        let file: FileDescriptor
-        switch descriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode) {
-        case .success(let fd): file = fd
-        case .failure(let errno): return .failure(.system(errno, path: pathOf(temporary), "cannot create", otherwise: .ioError))
+        let file = try descriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode).orThrow {
+            DaemonFailure.system($0, path: pathOf(temporary), "cannot create", otherwise: .ioError)
         }
         let written = file.writeAll(contents)
         file.close()
-        if case .failure(let errno) = written {
+        try written.orThrow { errno in
             remove(temporary)
-            return .failure(.system(errno, path: pathOf(temporary), "cannot write", otherwise: .ioError))
+            return DaemonFailure.system(errno, path: pathOf(temporary), "cannot write", otherwise: .ioError)
         }
-        if case .failure(let errno) = descriptor.rename(temporary, to: name) {
+        try descriptor.rename(temporary, to: name).orThrow { errno in
             remove(temporary)
-            return .failure(.system(errno, path: pathOf(name), "cannot replace", otherwise: .ioError))
+            return DaemonFailure.system(errno, path: pathOf(name), "cannot replace", otherwise: .ioError)
         }
-        return .success(())
     }
 
     func remove(_ name: [UInt8]) {
-        _ = withCPath(name) { unlinkat(descriptor.rawValue, $0, 0) }
+        _ = descriptor.remove(name)
     }
 
     /// The per-user cookie of this app's node, made at first use: 40 hex digits from the
     /// kernel's random source, 0400. Never part of the binary, so copies of one binary
     /// owned by different users do not share it.
-    func cookie() -> Result<[UInt8], DaemonFailure> {
-        switch read(StateDirectory.cookieName, limit: 256) {
-        case .failure(let failure):
-            return .failure(failure)
-        case .success(let existing?):
-            let cookie = Array(existing.prefix { $0 != UInt8(ascii: "\n") })
-            guard cookie.count >= 20, cookie.allSatisfy({ $0 > 32 && $0 < 127 }) else {
-                return .failure(.core(Failure(.corruptPayload, path: pathOf(StateDirectory.cookieName), "unusable cookie file; delete it to get a new one")))
-            }
-            return .success(cookie)
-        case .success(nil):
+    func cookie() throws(DaemonFailure) -> [UInt8] {
+        guard let existing = try read(StateDirectory.cookieName, limit: 256) else {
             let cookie = joined(randomSuffix(), randomSuffix(), Array(randomSuffix().prefix(8)))
-            return write(StateDirectory.cookieName, cookie, mode: 0o400).map { cookie }
+            try write(StateDirectory.cookieName, cookie, mode: 0o400)
+            return cookie
         }
+        let cookie = Array(existing.prefix { $0 != UInt8(ascii: "\n") })
+        guard cookie.count >= 20, cookie.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+            throw .core(Failure(.corruptPayload, path: pathOf(StateDirectory.cookieName), "unusable cookie file; delete it to get a new one"))
+        }
+        return cookie
     }
 }

@@ -8,11 +8,6 @@ struct Supervisor {
     private static let terminating: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
     private static let forwarded: [Int32] = terminating + [SIGWINCH, SIGUSR1, SIGUSR2]
 
-    private enum End {
-        case exited(Int32)
-        case killed(Int32)
-    }
-
     let launch: Launch
     let terminal: Terminal
 
@@ -20,7 +15,7 @@ struct Supervisor {
     /// and 128+N as well when the VM stopped cleanly after a terminating signal N was
     /// forwarded (the VM exits 0 on SIGTERM): the caller must see that the program was
     /// interrupted, not that it finished.
-    func run() -> Result<Int32, Failure> {
+    func run() throws(Failure) -> Int32 {
         // Blocked from before raw mode on, so no signal can end the dispenser with the
         // terminal left raw; they are taken with sigwaitinfo, never by handlers.
         var watched = sigset_t()
@@ -30,72 +25,57 @@ struct Supervisor {
         sigprocmask(SIG_BLOCK, &watched, &originalMask)
         // A SIGCHLD ignored by whoever started us would let the kernel reap the VM, and
         // its exit status would be lost.
-        _ = bm_tui_default_disposition(SIGCHLD)
+        _ = bm_default_disposition(SIGCHLD)
 
-        if case .failure(let errno) = terminal.enterRawMode() {
+        try terminal.enterRawMode().orThrow { errno in
             sigprocmask(SIG_SETMASK, &originalMask, nil)
-            return .failure(Failure(errno: errno.rawValue, path: launch.executable, "cannot put the terminal in raw mode"))
+            return Failure(errno: errno, path: launch.executable, "cannot put the terminal in raw mode")
         }
         let child = fork()
         if child < 0 {
-            let failure = Failure(errno: Errno.current.rawValue, path: launch.executable, "cannot start the application")
+            let failure = Failure(errno: .current, path: launch.executable, "cannot start the application")
             terminal.restore()
-            return .failure(failure)
+            throw failure
         }
         if child == 0 {
             sigprocmask(SIG_SETMASK, &originalMask, nil)
-            let failure = launch.exec()
-            failure.report()
-            _exit(failure.code.rawValue)
+            do throws(Failure) {
+                try launch.exec()
+            } catch {
+                error.report()
+                _exit(error.code.rawValue)
+            }
         }
-
-        let result = supervise(child, watching: watched)
-        terminal.restore()
-        return result
+        defer { terminal.restore() }
+        return try supervise(child, watching: watched)
     }
 
-    private func supervise(_ child: pid_t, watching watched: sigset_t) -> Result<Int32, Failure> {
+    private func supervise(_ child: pid_t, watching watched: sigset_t) throws(Failure) -> Int32 {
         var watched = watched
         var stoppedBy: Int32?
         while true {
             var info = siginfo_t()
-            let signal = sigwaitinfo(&watched, &info)
-            if signal < 0 {
-                if Errno.current == Errno(EINTR) { continue }
-                return .failure(Failure(errno: Errno.current.rawValue, path: launch.executable, "cannot wait for signals"))
+            let signal = try valueOrErrno { Platform.waitForSignal(&watched, &info) }.orThrow {
+                Failure(errno: $0, path: launch.executable, "cannot wait for signals")
             }
             if signal == SIGCHLD {
-                switch reap(child) {
-                case .success(nil): continue
-                case .success(.exited(let code)?): return .success(code == 0 ? stoppedBy.map { 128 + $0 } ?? 0 : code)
-                case .success(.killed(let number)?): return .success(128 + number)
-                case .failure(let failure): return .failure(failure)
+                let ended = try waitForChild(child, options: WNOHANG).orThrow {
+                    Failure(errno: $0, path: launch.executable, "cannot wait for the application")
+                }
+                switch ended {
+                case .exited(let code)?: return code == 0 ? stoppedBy.map { 128 + $0 } ?? 0 : code
+                case .signaled(let number)?: return 128 + number
+                // SIGCHLD also reports stops and continues.
+                case .running?, nil: continue
                 }
             }
             // The terminal driver sends SIGWINCH and SIGHUP to the whole foreground
             // process group, the VM included: passing those on would deliver them twice.
-            if info.si_code != SI_KERNEL { kill(child, signal) }
+            if !Platform.isFromKernel(info) { kill(child, signal) }
             if Self.terminating.contains(signal) {
                 if stoppedBy == nil { terminal.restore() }
                 stoppedBy = signal
             }
-        }
-    }
-
-    /// nil while the child runs (SIGCHLD also reports stops and continues).
-    private func reap(_ child: pid_t) -> Result<End?, Failure> {
-        let status: Int32
-        switch waitForChild(child, options: WNOHANG) {
-        case .success(nil): return .success(nil)
-        case .success(let reported?): status = reported
-        case .failure(let errno): return .failure(Failure(errno: errno.rawValue, path: launch.executable, "cannot wait for the application"))
-        }
-        var code: Int32 = 0
-        var signal: Int32 = 0
-        switch bm_tui_decode_status(status, &code, &signal) {
-        case 1: return .success(.exited(code))
-        case 2: return .success(.killed(signal))
-        default: return .success(nil)
         }
     }
 }

@@ -15,7 +15,7 @@ struct Terminal {
         guard isatty(0) == 1 else { return nil }
         var attributes = termios()
         guard tcgetattr(0, &attributes) == 0 else { return nil }
-        return Terminal(saved: attributes, statusFlags: standardDescriptors.map { bm_term_status_flags($0) })
+        return Terminal(saved: attributes, statusFlags: standardDescriptors.map { bm_status_flags($0) })
     }
 
     /// cfmakeraw's input and local modes: bytes arrive one at a time, unechoed and
@@ -26,7 +26,7 @@ struct Terminal {
         var raw = saved
         cfmakeraw(&raw)
         raw.c_oflag = saved.c_oflag
-        return tcsetattr(0, TCSANOW, &raw) == 0 ? .success(()) : .failure(.current)
+        return nothingOrErrno { tcsetattr(0, TCSANOW, &raw) }
     }
 
     /// Best effort: after a hangup the terminal is gone and there is nothing to restore.
@@ -34,7 +34,7 @@ struct Terminal {
         var attributes = saved
         _ = tcsetattr(0, TCSANOW, &attributes)
         for (descriptor, flags) in zip(Self.standardDescriptors, statusFlags) where flags >= 0 {
-            _ = bm_term_set_status_flags(descriptor, flags)
+            _ = bm_set_status_flags(descriptor, flags)
         }
     }
 }

@@ -43,6 +43,17 @@ final class LocalHTTPServer {
                     self.wfile.write(BODY[:100])
                     self.wfile.flush()
                     time.sleep(30)
+                elif self.path == "/endless":
+                    # No Content-Length: the body ends when the connection does, here never.
+                    self.send_response(200)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    try:
+                        while True:
+                            self.wfile.write(BODY)
+                    except OSError:
+                        pass
+                    self.close_connection = True
                 elif self.path == "/hits":
                     self.send_body(200, repr(hits).encode())
                 else:
@@ -81,7 +92,7 @@ final class LocalHTTPServer {
 @Suite(.serialized) struct FetchTests {
     static let body = Array(String(repeating: "batamanta test payload\n", count: 4096).utf8)
     static let fast = Fetch.Policy(
-        limits: .init(connectTimeoutSeconds: 2, lowSpeedSeconds: 1, lowSpeedBytes: 1024), retries: 4, retryBaseMilliseconds: 10)
+        limits: .init(connectTimeoutSeconds: 2, lowSpeedSeconds: 1, lowSpeedBytes: 1024, maxBytes: 1 << 20), retries: 4, retryBaseMilliseconds: 10)
 
     static var bodyDigest: [UInt8] {
         var hash = SHA256()
@@ -198,6 +209,28 @@ final class LocalHTTPServer {
         let work = TemporaryDirectory()
         #expect { try Fetch.fetch("http://127.0.0.1:9/x", to: work("x"), expectedSHA256: nil, policy: Self.fast, context: .ignored) }
             throws: { ($0 as? CommandError)?.code == .httpError && ($0 as? CommandError)?.message.contains("127.0.0.1:9") == true }
+    }
+
+    @Test func aBodyOverTheLimitIsRefusedAndNotRetried() throws {
+        let server = try LocalHTTPServer()
+        let work = TemporaryDirectory()
+        var small = Self.fast
+        small.limits.maxBytes = UInt64(Self.body.count - 1)
+        for path in ["/ok", "/endless"] {
+            let started = MonotonicClock.system.now()
+            #expect { try Fetch.fetch(server.url(path), to: work("x"), expectedSHA256: nil, policy: path == "/ok" ? small : Self.fast, context: .ignored) }
+                throws: { error in
+                    let message = (error as? CommandError)?.message ?? ""
+                    return message.contains(server.url(path)) && message.contains("larger than the limit of")
+                }
+            #expect(MonotonicClock.system.now() - started < 10_000_000_000)
+            #expect(shell("ls -A '\(work)'").output.isEmpty)
+        }
+        let hits = shell("curl -s \(server.url("/hits"))").output
+        #expect(hits.contains("'/ok': 1") && hits.contains("'/endless': 1"), "\(hits)")
+        #expect(Fetch.Policy.fromEnvironment.limits.maxBytes == Fetch.defaultMaxBytes)
+        let zero = Arguments(.record(["url": .string("http://x"), "output": .string("/tmp/x"), "max_bytes": .integer(0)]), command: "fetch")
+        #expect { try Fetch.run(zero, .ignored) } throws: { ($0 as? CommandError)?.code == .invalidArgument }
     }
 
     @Test func environmentShortensLimits() throws {

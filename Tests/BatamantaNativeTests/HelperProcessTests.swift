@@ -84,20 +84,6 @@ final class HelperProcess {
 
         #expect(helper.finish() == 0)
     }
-
-    /// Not a pass/fail check: prints the port round trip the Mix side can expect.
-    @Test func roundTripLatency() throws {
-        let executable = try #require(helperExecutable)
-        let helper = try HelperProcess(executable)
-        let count = 5000
-        let started = MonotonicClock.system.now()
-        for id in 1...count {
-            _ = try helper.request(.tuple([.integer(Int64(id)), .atom("ping"), .map([])]))
-        }
-        let elapsed = MonotonicClock.system.now() - started
-        print("batamanta-native ping round trip: \(elapsed / UInt64(count) / 1000) µs over \(count) requests")
-        #expect(helper.finish() == 0)
-    }
 }
 
 extension Term {

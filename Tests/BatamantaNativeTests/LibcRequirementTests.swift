@@ -24,10 +24,10 @@ import Testing
         let beam = try #require(beams.first)
         let requirement = try LibcRequirement.examine([beam]).requirement
         #expect(requirement.libc == "gnu")
+        // objdump is binutils, which scripts/install-deps installs: no answer is a failure.
         let highest = shell("objdump -T '\(beam)' | grep -o 'GLIBC_[0-9.]*' | sort -V | tail -1").output
-        if highest.hasPrefix("GLIBC_") {
-            #expect("GLIBC_" + (requirement.version ?? "") == highest.split(separator: "\n").first.map(String.init))
-        }
+        try #require(highest.hasPrefix("GLIBC_"), "objdump -T \(beam) listed no GLIBC_ version: \(highest)")
+        #expect("GLIBC_" + (requirement.version ?? "") == highest.split(separator: "\n").first.map(String.init))
         #expect(requirement.version.map { $0.hasPrefix("2.") } == true)
     }
 
@@ -41,18 +41,17 @@ import Testing
         let names = try #require(findings.needed.first).libraries.map { String(decoding: $0, as: UTF8.self) }
         #expect(names.contains("libc.so.6"))
         let readelf = shell("readelf -d '\(beam)' | sed -n 's/.*(NEEDED).*\\[\\(.*\\)\\]/\\1/p'")
-        if readelf.status == 0 {
-            #expect(names == readelf.output.split(separator: "\n").map(String.init))
-        }
+        try #require(readelf.status == 0, "readelf (binutils) failed: \(readelf.output)")
+        #expect(names == readelf.output.split(separator: "\n").map(String.init))
     }
 
     @Test func skipsNonELFAndStaticFiles() throws {
         let work = TemporaryDirectory()
         try writeFile(work("script"), "#!/bin/sh\n")
         #expect(try LibcRequirement.examine([work("script")]).requirement == .init(libc: "none", version: nil))
-        if FileSystem.exists(FilePath("/sbin/ldconfig")) {
-            #expect(try LibcRequirement.examine([FilePath("/sbin/ldconfig")]).requirement.libc == "none")
-        }
+        // ldconfig is static on glibc systems and essential on Debian.
+        try #require(FileSystem.exists(FilePath("/sbin/ldconfig")), "/sbin/ldconfig (libc-bin) is missing")
+        #expect(try LibcRequirement.examine([FilePath("/sbin/ldconfig")]).requirement.libc == "none")
     }
 
     @Test func muslInterpreterMeansMusl() throws {
@@ -62,10 +61,9 @@ import Testing
         try file.writeAll(musl)
         #expect(try LibcRequirement.examine([work("beam.smp")]).requirement == .init(libc: "musl", version: nil))
         let glibcLibraries = shell("ls /usr/lib/erlang/lib/crypto-*/priv/lib/crypto.so").output.split(separator: "\n").map { FilePath(Array($0.utf8))! }
-        if let crypto = glibcLibraries.first {
-            #expect { try LibcRequirement.examine([work("beam.smp"), crypto]).requirement } throws: {
-                ($0 as? CommandError)?.code == .unsupported
-            }
+        let crypto = try #require(glibcLibraries.first, "crypto.so is missing: scripts/install-deps installs erlang-crypto")
+        #expect { try LibcRequirement.examine([work("beam.smp"), crypto]).requirement } throws: {
+            ($0 as? CommandError)?.code == .unsupported
         }
     }
 

@@ -104,7 +104,7 @@ import Testing
         #expect(throws: TermDecodingError.self) { try TermDecoder.decode(bytes) }
     }
 
-    @Test func survivesRandomBytes() {
+    @Test func survivesRandomBytes() throws {
         var generator = SystemRandomNumberGenerator()
         let tags: [UInt8] = [97, 98, 70, 100, 104, 105, 106, 107, 108, 109, 110, 111, 116, 118, 119]
         for _ in 0..<20_000 {
@@ -112,7 +112,13 @@ import Testing
             for _ in 0..<Int.random(in: 0..<24, using: &generator) {
                 bytes.append(Bool.random(using: &generator) ? tags.randomElement(using: &generator)! : UInt8.random(in: 0...255, using: &generator))
             }
-            _ = try? TermDecoder.decode(bytes)
+            // Either a decoding error (typed: anything else fails the test) or a term that
+            // encodes back to a stable form.
+            let term: Term
+            do { term = try TermDecoder.decode(bytes) } catch { continue }
+            let encoded = try #require(TermEncoder.encode(term), "\(bytes)")
+            let again = try #require(TermEncoder.encode(try TermDecoder.decode(encoded)), "\(bytes)")
+            #expect(again == encoded, "\(bytes)")
         }
     }
 }

@@ -28,6 +28,11 @@ import Testing
         environment["XDG_CACHE_HOME"] = nil
         let home = try Harness.run(binary.path, environment: environment)
         #expect(home.value("ROOT")?.hasPrefix(scratch.path("home/.cache/batamanta/demo-").path) == true, "\(home.stdout)")
+
+        // The XDG spec says a relative path is invalid and to be ignored.
+        environment["XDG_CACHE_HOME"] = "relative/cache"
+        let relative = try Harness.run(binary.path, environment: environment)
+        #expect(relative.value("ROOT")?.hasPrefix(scratch.path("home/.cache/batamanta/demo-").path) == true, "\(relative.stdout)")
     }
 
     @Test func refusesACacheDirOwnedByAnotherUser() throws {

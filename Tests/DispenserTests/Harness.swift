@@ -14,6 +14,11 @@ enum Harness {
         return bundle.deletingLastPathComponent().appendingPathComponent("batamanta-dispenser")
     }()
 
+    /// The dispenser of another mode (`tui`, `daemon`), built next to the cli one.
+    static func dispenser(mode: String) -> URL {
+        dispenser.deletingLastPathComponent().appendingPathComponent("batamanta-dispenser-\(mode)")
+    }
+
     static let printer = """
         #!/bin/sh
         for a in "$@"; do printf '[%s]\\n' "$a"; done
@@ -62,7 +67,8 @@ enum Harness {
     /// dispenser + zstd(tar of `tree`) + metadata + trailer, as docs/FORMAT.md lays out.
     @discardableResult
     static func makeBinary(
-        _ output: URL, tree: URL, metadata: [(String, String)] = defaultMetadata, tarBytes: [UInt8]? = nil
+        _ output: URL, tree: URL, metadata: [(String, String)] = defaultMetadata, tarBytes: [UInt8]? = nil,
+        dispenser: URL = Harness.dispenser
     ) throws -> URL {
         let work = output.deletingLastPathComponent()
         let tarFile = work.appendingPathComponent(output.lastPathComponent + ".tar")

@@ -17,7 +17,7 @@ defmodule Batamanta.Banner do
   used there.
   """
 
-  alias Batamanta.Output
+  alias Batamanta.{Env, Output}
 
   @type protocol :: :kitty | :iterm | :sixel | :text | :none
 
@@ -47,7 +47,7 @@ defmodule Batamanta.Banner do
   def protocol(env, tty?, img2sixel?) do
     cond do
       not tty? or Output.ci?(env) -> :none
-      multiplexed?(env) or env["TERM"] in [nil, ""] or Output.colorless?(env) -> :text
+      multiplexed?(env) or not Env.set?(env, "TERM") or Output.colorless?(env) -> :text
       kitty?(env) -> :kitty
       iterm?(env) -> :iterm
       img2sixel? and sixel?(env) -> :sixel
@@ -56,18 +56,18 @@ defmodule Batamanta.Banner do
   end
 
   defp multiplexed?(env) do
-    Output.set?(env["TMUX"]) or String.starts_with?(env["TERM"] || "", ["screen", "tmux"])
+    Env.set?(env, "TMUX") or String.starts_with?(env["TERM"] || "", ["screen", "tmux"])
   end
 
   # WezTerm also speaks kitty graphics, but its iTerm2 support is the complete one.
   defp kitty?(env) do
-    Output.set?(env["KITTY_WINDOW_ID"]) or env["TERM"] in ["xterm-kitty", "xterm-ghostty"] or
-      env["TERM_PROGRAM"] == "ghostty" or Output.set?(env["KONSOLE_VERSION"])
+    Env.set?(env, "KITTY_WINDOW_ID") or env["TERM"] in ["xterm-kitty", "xterm-ghostty"] or
+      env["TERM_PROGRAM"] == "ghostty" or Env.set?(env, "KONSOLE_VERSION")
   end
 
   defp iterm?(env) do
     env["TERM_PROGRAM"] in ["iTerm.app", "WezTerm", "mintty", "vscode"] or
-      env["LC_TERMINAL"] == "iTerm2" or Output.set?(env["WEZTERM_EXECUTABLE"])
+      env["LC_TERMINAL"] == "iTerm2" or Env.set?(env, "WEZTERM_EXECUTABLE")
   end
 
   defp sixel?(env) do

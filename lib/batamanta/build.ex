@@ -12,10 +12,10 @@ defmodule Batamanta.Build do
     * `dispenser` - the path of the dispenser that heads the binary;
     * `erts`, `builder` - the provisioned `Batamanta.ERTS` of the target, and the
       runtime that builds the project (`Batamanta.ERTS.builder/2`);
-    * `built` - what the project's build made: a `Batamanta.Release`, or
-      `{%Batamanta.Escript{}, build_lib}`;
-    * `staged` - the tree to pack, at `.path`, described by `.name`, `.version` and
-      `.erts_version`: the release, or a `Batamanta.Escript.Staged`;
+    * `escript`, `build_lib` - for `format: :escript`, the escript the project's build
+      made (read back as a `Batamanta.Escript`) and that build's `_build/prod/lib`;
+    * `staged` - the `Batamanta.Staged` tree to pack: for a release, the one `mix
+      release` made, trimmed in place; for an escript, the minimal runtime holding it;
     * `libc`, `needs` - what the staged runtime needs from the target: the libc
       requirement (`"gnu 2.34"`) and `[{library, [file basename]}]` its NIFs load;
     * `metadata` - the launch spec records;
@@ -23,7 +23,7 @@ defmodule Batamanta.Build do
       output path and the helper's `:assemble` result.
   """
 
-  alias Batamanta.{Config, ERTS, Output, Target}
+  alias Batamanta.{Config, ERTS, Escript, Native, Output, Staged, Target}
 
   defstruct [
     :config,
@@ -36,7 +36,8 @@ defmodule Batamanta.Build do
     :dispenser,
     :erts,
     :builder,
-    :built,
+    :escript,
+    :build_lib,
     :staged,
     :libc,
     :metadata,
@@ -50,15 +51,16 @@ defmodule Batamanta.Build do
           config: Config.t(),
           project: keyword(),
           out: Output.t(),
-          native: Batamanta.Native.t() | nil,
+          native: Native.t() | nil,
           tmp: Path.t() | nil,
           host: map() | nil,
           target: Target.t() | nil,
           dispenser: Path.t() | nil,
           erts: ERTS.t() | nil,
           builder: ERTS.t() | nil,
-          built: term(),
-          staged: %{path: Path.t(), name: String.t(), version: String.t()} | nil,
+          escript: Escript.t() | nil,
+          build_lib: Path.t() | nil,
+          staged: Staged.t() | nil,
           libc: String.t() | nil,
           needs: [{String.t(), [String.t()]}],
           metadata: [{String.t(), String.t()}] | nil,

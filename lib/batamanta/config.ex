@@ -5,9 +5,14 @@ defmodule Batamanta.Config do
   It merges the `batamanta:` keyword list of the project's `mix.exs` with the command
   line flags (flags win) and the environment, and validates every value. Resolution is
   pure: `resolve/4` takes the project config, argv, an env map and the project root, so
-  it is tested without Mix state. See `Mix.Tasks.Batamanta` for the user documentation
-  of every option.
+  it is tested without Mix state.
+
+  Every option is one entry of the option table at the top of this module, which also
+  makes the option list of `mix help batamanta` (`doc/0`) and the README's table
+  (`table/0`).
   """
+
+  alias Batamanta.Env
 
   @modes [:cli, :tui, :daemon]
   @formats [:release, :escript]
@@ -26,66 +31,196 @@ defmodule Batamanta.Config do
   @libcs [:gnu, :musl]
   @compression 1..19
 
-  @keys [
-    :execution_mode,
-    :format,
-    :compression,
-    :binary_name,
-    :output,
-    :otp_version,
-    :erts_target,
-    :force_os,
-    :force_arch,
-    :force_libc,
-    :erts_source,
-    :escript_module,
-    :release,
-    :show_banner
+  # The one table of options. Each entry generates the mix.exs key, the flag (its
+  # OptionParser switch and alias), the struct default, the "(option x: / --x)" text
+  # of its error messages, the option list of `mix help batamanta` (`doc/0`) and the
+  # README table (`table/0`, kept equal by a test). Entries:
+  #
+  #   * `:type` - `{:in, atoms}` (a flag names one of them), `:string`, `:integer` or
+  #     `:boolean`; `{:in, _}` and `:boolean` need no validator, the others have a
+  #     `validate/2` clause returning `{:ok, value}` or `{:error, reason}`;
+  #   * `:default` - the struct default; `:default_doc` says it in words if needed;
+  #   * `:flag` (default: the key), `:alias`, `:env` (a variable that sets the option
+  #     below mix.exs and flags), `:file` (`false`: flag only, not a mix.exs key);
+  #   * `:values` - the valid values, for the table; `:doc` - the help text.
+  @option_table [
+    execution_mode: [
+      flag: :mode,
+      alias: :m,
+      type: {:in, @modes},
+      default: :cli,
+      values: "`:cli`, `:tui`, `:daemon` (see Modes and formats)",
+      doc:
+        "how the binary runs. In `:cli` mode the app starts as with `bin/app start` and " <>
+          "ends the program with `System.halt/1`; `:tui` also keeps the terminal in raw " <>
+          "mode while the app runs; `:daemon` runs the app as a background service."
+    ],
+    format: [
+      type: {:in, @formats},
+      default: :release,
+      default_doc: "`:escript` if the project has `escript:` config, else `:release`",
+      values: "`:release`, `:escript`",
+      doc: """
+      what is packed. An escript binary holds the escript (built with `mix \
+      escript.build` into a temporary path) and a minimal runtime: the emulator, kernel, \
+      stdlib and the OTP applications of the project's application tree \
+      (`extra_applications`, deps), with their NIFs. The compiler's modules are left out \
+      unless the tree lists `:compiler` (add it to `extra_applications` if the escript \
+      compiles code at run time). NIFs that load system libraries are reported: \
+      `:crypto` needs `libcrypto.so.3` on the target. A dependency with a `priv/` \
+      directory (a NIF, data files) is shipped as `lib/<app>-<vsn>/{ebin,priv}` beside \
+      the escript and put on the code path, so `:code.priv_dir/1` and \
+      `:erlang.load_nif/2` work; a `priv/` holding symlinks is refused at build time in \
+      favour of `format: :release`.\
+      """
+    ],
+    compression: [
+      alias: :c,
+      type: :integer,
+      default: 9,
+      values: "zstd level `#{@compression.first}`..`#{@compression.last}`",
+      doc: "the zstd level. `3` builds fastest, `19` gives the smallest binary."
+    ],
+    binary_name: [
+      type: :string,
+      default: nil,
+      default_doc: "the release's name (the app's for an escript)",
+      values: "a file name, no `/`",
+      doc: "the name of the output file."
+    ],
+    output: [
+      alias: :o,
+      type: :string,
+      default: nil,
+      default_doc: "`<root>/<name>-<version>-<arch>-<os>`",
+      values: "a file path (a directory is refused)",
+      doc:
+        "the output path, relative to the project root; a directory is refused before the build."
+    ],
+    otp_version: [
+      type: :string,
+      default: :auto,
+      values: "`:auto` or `\"25.2.3\"`-style string",
+      doc: "the OTP release of the runtime; `:auto` is this machine's."
+    ],
+    erts_target: [
+      type: {:in, @targets},
+      default: :auto,
+      default_doc: "`:auto` (this machine)",
+      values: Enum.map_join(tl(@targets), ", ", &"`#{inspect(&1)}`"),
+      doc: "the platform the binary runs on."
+    ],
+    force_os: [
+      type: {:in, @oses},
+      default: nil,
+      default_doc: "from the host",
+      values: Enum.map_join(@oses, ", ", &"`#{inspect(&1)}`"),
+      doc: "overrides the OS of the target."
+    ],
+    force_arch: [
+      type: {:in, @arches},
+      default: nil,
+      default_doc: "from the host",
+      values: Enum.map_join(@arches, ", ", &"`#{inspect(&1)}`"),
+      doc: "overrides the CPU architecture of the target."
+    ],
+    force_libc: [
+      type: {:in, @libcs},
+      default: nil,
+      default_doc: "from the host",
+      values: Enum.map_join(@libcs, ", ", &"`#{inspect(&1)}`"),
+      doc: "overrides the C library of the target (Linux only)."
+    ],
+    erts_source: [
+      type: :string,
+      env: "BATAMANTA_ERTS_SOURCE",
+      default: nil,
+      default_doc: "`$BATAMANTA_ERTS_SOURCE`, else Hex's public OTP builds for glibc Linux",
+      values:
+        "`:host` (this machine's OTP, no network, no warning), or the base URL " <>
+          "(`https://`, `http://`, `file://`) of an ERTS mirror",
+      doc: """
+      where runtimes come from: `:host` (`--erts-source host`) embeds this machine's own \
+      OTP with no network access and no warning (for this machine's target only); a URL \
+      names a mirror laid out as `<base>/<triple>/SHA256SUMS` and \
+      `<base>/<triple>/OTP-<version>.tar.gz`. With the default source unreachable, a \
+      build with the default `otp_version`, `erts_target` and `force_*` embeds the host's \
+      OTP with a one-line warning; one that names a target or version is an error \
+      instead. Runtimes are cached in `$XDG_CACHE_HOME/batamanta/erts`; `mix \
+      batamanta.clean` removes them.\
+      """
+    ],
+    escript_module: [
+      type: :string,
+      default: nil,
+      default_doc: "the `main_module` of the project's `escript:` config",
+      values: "a module",
+      doc: "the escript's main module."
+    ],
+    release: [
+      type: :string,
+      default: nil,
+      default_doc: "the only release, `default_release`, or the app",
+      values: "a release name",
+      doc: "which release to build when the project defines several."
+    ],
+    show_banner: [
+      flag: :banner,
+      type: :boolean,
+      default: true,
+      values: "boolean",
+      doc: """
+      show the banner before the build: an image with the kitty graphics or iTerm2 \
+      inline-image protocol when the terminal advertises one, sixel through `img2sixel` \
+      on sixel terminals, text otherwise; never without a terminal or in CI.\
+      """
+    ],
+    quiet: [
+      alias: :q,
+      type: :boolean,
+      default: false,
+      file: false,
+      default_doc: "off",
+      values: "boolean",
+      doc: "print only errors and the output path, no warnings."
+    ]
   ]
 
-  @switches [
-    mode: :string,
-    format: :string,
-    compression: :integer,
-    binary_name: :string,
-    output: :string,
-    otp_version: :string,
-    erts_target: :string,
-    force_os: :string,
-    force_arch: :string,
-    force_libc: :string,
-    erts_source: :string,
-    escript_module: :string,
-    release: :string,
-    banner: :boolean,
-    quiet: :boolean
-  ]
+  @options (for {key, entry} <- @option_table do
+              flag = Keyword.get(entry, :flag, key)
+              type = Keyword.fetch!(entry, :type)
+              default = Keyword.fetch!(entry, :default)
 
-  @aliases [o: :output, q: :quiet, m: :mode, c: :compression]
+              flag_name =
+                "--" <>
+                  if(type == :boolean and default == true, do: "no-", else: "") <>
+                  String.replace(to_string(flag), "_", "-")
 
-  # Flags whose name differs from the mix.exs key.
-  @flag_keys %{mode: :execution_mode, banner: :show_banner}
+              %{
+                key: key,
+                flag: flag,
+                flag_name: flag_name,
+                alias: entry[:alias],
+                type: type,
+                switch: if(type in [:integer, :boolean], do: type, else: :string),
+                default: default,
+                default_doc: Keyword.get(entry, :default_doc, "`#{inspect(default)}`"),
+                env: entry[:env],
+                file?: Keyword.get(entry, :file, true),
+                values: Keyword.fetch!(entry, :values),
+                doc: Keyword.fetch!(entry, :doc)
+              }
+            end)
 
-  defstruct app: nil,
-            version: nil,
-            project_root: nil,
-            execution_mode: :cli,
-            format: :release,
-            compression: 9,
-            binary_name: nil,
-            output: nil,
-            otp_version: :auto,
-            erts_target: :auto,
-            force_os: nil,
-            force_arch: nil,
-            force_libc: nil,
-            erts_source: nil,
-            escript_module: nil,
-            release: nil,
-            releases: [],
-            show_banner: true,
-            quiet: false,
-            source_date_epoch: 0
+  @keys for option <- @options, option.file?, do: option.key
+  @switches for option <- @options, do: {option.flag, option.switch}
+  @aliases for option <- @options, option.alias, do: {option.alias, option.flag}
+  @by_flag Map.new(@options, &{&1.flag, &1})
+  @by_key Map.new(@options, &{&1.key, &1})
+
+  defstruct [app: nil, version: nil, project_root: nil] ++
+              Enum.map(@options, &{&1.key, &1.default}) ++
+              [releases: [], source_date_epoch: 0]
 
   @type t :: %__MODULE__{}
 
@@ -94,6 +229,55 @@ defmodule Batamanta.Config do
 
   @doc "The keys accepted under `batamanta:` in mix.exs."
   def keys, do: @keys
+
+  @doc "The options, one map per entry of the option table."
+  @spec options() :: [map()]
+  def options, do: @options
+
+  @doc "The options as the Markdown list of `mix help batamanta`."
+  @spec doc() :: String.t()
+  def doc do
+    Enum.map_join(@options, "\n", fn option ->
+      name = if option.file?, do: "`#{option.key}` (#{flags(option)})", else: flags(option)
+      values = if option.type == :boolean, do: "", else: " Values: #{option.values}."
+      text = "#{name} - #{option.doc}#{values} Default: #{option.default_doc}."
+      "  * #{text}\n"
+    end)
+  end
+
+  @doc "The options as the Markdown table of the README's Configuration section."
+  @spec table() :: String.t()
+  def table do
+    rows =
+      for option <- @options do
+        key = if option.file?, do: "`#{option.key}`", else: ""
+        "| #{key} | #{flags(option)} | #{option.default_doc} | #{option.values} |"
+      end
+
+    Enum.join(["| option | flag | default | values |", "|---|---|---|---|" | rows], "\n") <>
+      "\n"
+  end
+
+  defp flags(option) do
+    Enum.map_join(
+      [option.flag_name | List.wrap(option.alias && "-#{option.alias}")],
+      ", ",
+      &"`#{&1}`"
+    )
+  end
+
+  @doc """
+  The error message for an invalid `value` of the option `key`: names the option
+  everywhere it can be set, then says why (`reason`).
+  """
+  @spec invalid(atom(), term(), String.t()) :: String.t()
+  def invalid(key, value, reason) do
+    option = Map.fetch!(@by_key, key)
+
+    where = Enum.filter([option.file? && "option #{key}:", option.flag_name, option.env], & &1)
+
+    "invalid #{key} #{inspect(value)} (#{Enum.join(where, " / ")}): #{reason}"
+  end
 
   @doc """
   Resolves the configuration, raising `Mix.Error` with the message of `resolve/4`.
@@ -127,7 +311,6 @@ defmodule Batamanta.Config do
       app: project[:app],
       version: project[:version],
       project_root: root,
-      binary_name: to_string(project[:app]),
       releases: Keyword.keys(project[:releases] || []),
       source_date_epoch: epoch
     }
@@ -135,7 +318,7 @@ defmodule Batamanta.Config do
 
   defp apply_options(config, opts) do
     Enum.reduce_while(opts, {:ok, config}, fn {key, value}, {:ok, config} ->
-      case validate(key, value) do
+      case check(key, value) do
         {:ok, value} -> {:cont, {:ok, Map.put(config, key, value)}}
         {:error, message} -> {:halt, {:error, message}}
       end
@@ -169,10 +352,10 @@ defmodule Batamanta.Config do
   end
 
   defp env_options(env) do
-    case non_empty(env["BATAMANTA_ERTS_SOURCE"]) do
-      nil -> []
-      url -> [erts_source: url]
-    end
+    for %{env: var, key: key} <- @options,
+        var,
+        value = Env.value(env, var),
+        do: {key, {:flag, value}}
   end
 
   defp flag_options(argv) do
@@ -188,14 +371,17 @@ defmodule Batamanta.Config do
       {:error, Exception.message(error) <> ". See `mix help batamanta` for the flags"}
   end
 
-  defp flag_to_option({flag, value}) when flag in [:quiet, :banner, :compression],
-    do: {Map.get(@flag_keys, flag, flag), value}
-
-  defp flag_to_option({flag, value}),
-    do: {Map.get(@flag_keys, flag, flag), {:flag, value}}
+  # String flags (and environment values) are tagged so that `{:in, atoms}` matches
+  # them by name.
+  defp flag_to_option({flag, value}) do
+    case Map.fetch!(@by_flag, flag) do
+      %{switch: :string, key: key} -> {key, {:flag, value}}
+      %{key: key} -> {key, value}
+    end
+  end
 
   defp source_date_epoch(env) do
-    case non_empty(env["SOURCE_DATE_EPOCH"]) do
+    case Env.value(env, "SOURCE_DATE_EPOCH") do
       nil ->
         {:ok, 0}
 
@@ -211,148 +397,103 @@ defmodule Batamanta.Config do
     end
   end
 
-  defp validate(:execution_mode, value), do: one_of(:execution_mode, "--mode", value, @modes)
-  defp validate(:format, value), do: one_of(:format, "--format", value, @formats)
-  defp validate(:erts_target, value), do: one_of(:erts_target, "--erts-target", value, @targets)
-  defp validate(:force_os, value), do: one_of(:force_os, "--force-os", value, @oses)
-  defp validate(:force_arch, value), do: one_of(:force_arch, "--force-arch", value, @arches)
-  defp validate(:force_libc, value), do: one_of(:force_libc, "--force-libc", value, @libcs)
+  defp check(key, value) do
+    case {Map.fetch!(@by_key, key).type, value} do
+      {{:in, valid}, value} ->
+        one_of(key, value, valid)
+
+      {:boolean, value} when is_boolean(value) ->
+        {:ok, value}
+
+      {:boolean, value} ->
+        {:error, invalid(key, value, "it must be true or false")}
+
+      {_type, value} ->
+        with {:error, reason} <- validate(key, unwrap(value)),
+             do: {:error, invalid(key, unwrap(value), reason)}
+    end
+  end
 
   defp validate(:compression, level) when is_integer(level) and level in @compression,
     do: {:ok, level}
 
-  defp validate(:compression, level) do
+  defp validate(:compression, _level) do
     {:error,
-     "invalid compression #{inspect(level)} (option compression: / --compression): " <>
-       "it must be an integer from #{@compression.first} to #{@compression.last} " <>
+     "it must be an integer from #{@compression.first} to #{@compression.last} " <>
        "(zstd level; 3 is fast, 9 is the default, 19 is smallest)"}
   end
 
-  defp validate(:binary_name, value) do
-    name = unwrap(value)
-
+  defp validate(:binary_name, name) do
     cond do
       not is_binary(name) or name == "" ->
-        {:error,
-         "invalid binary_name #{inspect(name)} (option binary_name: / --binary-name): " <>
-           "it must be a non-empty string such as \"hello\""}
+        {:error, "it must be a non-empty string such as \"hello\""}
 
       String.contains?(name, ["/", <<0>>]) ->
         {:error,
-         "invalid binary_name #{inspect(name)} (option binary_name: / --binary-name): " <>
-           "it is a file name and cannot contain \"/\"; use output: / --output to choose the directory"}
+         "it is a file name and cannot contain \"/\"; use output: / --output to choose the directory"}
 
       true ->
         {:ok, name}
     end
   end
 
-  defp validate(:output, value) do
-    case unwrap(value) do
-      path when is_binary(path) and path != "" ->
-        {:ok, path}
-
-      other ->
-        {:error,
-         "invalid output #{inspect(other)} (option output: / --output): it must be a file path"}
-    end
-  end
+  defp validate(:output, path) when is_binary(path) and path != "", do: {:ok, path}
+  defp validate(:output, _path), do: {:error, "it must be a file path"}
 
   defp validate(:otp_version, value) do
-    case unwrap(value) do
-      :auto ->
+    cond do
+      value in [:auto, "auto"] ->
         {:ok, :auto}
 
-      "auto" ->
-        {:ok, :auto}
+      is_binary(value) and value =~ ~r/^\d+(\.\d+)*$/ ->
+        {:ok, value}
 
-      version when is_binary(version) ->
-        if version =~ ~r/^\d+(\.\d+)*$/,
-          do: {:ok, version},
-          else: otp_version_error(version)
-
-      other ->
-        otp_version_error(other)
+      true ->
+        {:error, "it must be :auto or an OTP version string such as \"25.2.3\" or \"26.2.5\""}
     end
   end
 
-  defp validate(:erts_source, value) do
-    case unwrap(value) do
-      url when is_binary(url) ->
-        if url =~ ~r{^(https?|file)://.+},
-          do: {:ok, String.trim_trailing(url, "/")},
-          else:
-            {:error,
-             "invalid erts_source #{inspect(url)} (option erts_source: / --erts-source / " <>
-               "BATAMANTA_ERTS_SOURCE): it must be an http://, https:// or file:// base URL"}
+  defp validate(:erts_source, url) when url in [:host, "host"], do: {:ok, :host}
 
-      other ->
-        {:error, "invalid erts_source #{inspect(other)}: it must be a URL string"}
-    end
+  defp validate(:erts_source, url) do
+    if is_binary(url) and url =~ ~r{^(https?|file)://.+},
+      do: {:ok, String.trim_trailing(url, "/")},
+      else:
+        {:error,
+         "it must be :host (this machine's runtime) or an http://, https:// or file:// base URL"}
   end
 
   defp validate(:escript_module, value) do
-    case unwrap(value) do
-      module when is_atom(module) and module not in [nil, true, false] ->
-        {:ok, module}
-
-      "" ->
-        {:error, "invalid escript_module \"\" (option escript_module: / --escript-module)"}
-
-      name when is_binary(name) ->
-        {:ok, Module.concat([name])}
-
-      other ->
-        {:error,
-         "invalid escript_module #{inspect(other)} (option escript_module: / --escript-module): " <>
-           "it must be a module such as MyApp.CLI"}
+    cond do
+      is_atom(value) and value not in [nil, true, false] -> {:ok, value}
+      is_binary(value) and value != "" -> {:ok, Module.concat([value])}
+      true -> {:error, "it must be a module such as MyApp.CLI"}
     end
   end
 
   defp validate(:release, value) do
-    case unwrap(value) do
-      name when is_atom(name) and name not in [nil, true, false] ->
-        {:ok, name}
-
-      name when is_binary(name) and name != "" ->
-        {:ok, name}
-
-      other ->
-        {:error,
-         "invalid release #{inspect(other)} (option release: / --release): give a release name"}
-    end
-  end
-
-  defp validate(key, value) when key in [:show_banner, :quiet] do
-    if is_boolean(value),
+    if (is_atom(value) and value not in [nil, true, false]) or (is_binary(value) and value != ""),
       do: {:ok, value},
-      else: {:error, "invalid #{key} #{inspect(value)}: it must be true or false"}
-  end
-
-  defp otp_version_error(value) do
-    {:error,
-     "invalid otp_version #{inspect(value)} (option otp_version: / --otp-version): " <>
-       "it must be :auto or an OTP version string such as \"25.2.3\" or \"26.2.5\""}
+      else: {:error, "give a release name"}
   end
 
   # Flags arrive as strings and are matched against the valid atoms by name, so a
   # mistyped flag never creates an atom; mix.exs values must be the atoms themselves.
-  defp one_of(key, flag, {:flag, value}, valid) do
+  defp one_of(key, {:flag, value}, valid) do
     case Enum.find(valid, &(Atom.to_string(&1) == value)) do
-      nil -> {:error, invalid_choice(key, flag, value, valid)}
+      nil -> {:error, invalid_choice(key, value, valid)}
       atom -> {:ok, atom}
     end
   end
 
-  defp one_of(key, flag, value, valid) do
+  defp one_of(key, value, valid) do
     if value in valid,
       do: {:ok, value},
-      else: {:error, invalid_choice(key, flag, value, valid)}
+      else: {:error, invalid_choice(key, value, valid)}
   end
 
-  defp invalid_choice(key, flag, value, valid) do
-    "invalid #{key} #{inspect(value)} (option #{key}: / #{flag}). Valid values: " <>
-      Enum.map_join(valid, ", ", &inspect/1)
+  defp invalid_choice(key, value, valid) do
+    invalid(key, value, "valid values are " <> Enum.map_join(valid, ", ", &inspect/1))
   end
 
   defp unwrap({:flag, value}), do: value
@@ -381,10 +522,4 @@ defmodule Batamanta.Config do
         {:ok, config}
     end
   end
-
-  @doc "An environment variable's value, or `nil` when it is unset or empty."
-  @spec non_empty(String.t() | nil) :: String.t() | nil
-  def non_empty(nil), do: nil
-  def non_empty(""), do: nil
-  def non_empty(value), do: value
 end

@@ -12,7 +12,7 @@ defmodule Batamanta.Dispenser do
   here. macOS and Windows have none: the dispenser is Linux-only.
   """
 
-  alias Batamanta.{Native, Target}
+  alias Batamanta.{Products, Target}
 
   @elf_machine %{x86_64: 62, aarch64: 183}
 
@@ -24,13 +24,13 @@ defmodule Batamanta.Dispenser do
           {:ok, Path.t()} | {:error, String.t()}
   def for_target(mode, %Target{os: :linux, arch: arch}, arch) do
     product = product(mode)
-    built(product, Native.product_path(product))
+    built(product, Products.path(product))
   end
 
   def for_target(mode, %Target{os: :linux} = target, host_arch) do
     product = product(mode)
 
-    case Native.product_path("#{product}-#{target.triple}") do
+    case Products.path("#{product}-#{target.triple}") do
       {:ok, path} -> check_machine(path, product, target.arch)
       {:error, tried} -> {:error, missing(product, target, host_arch, tried)}
     end
@@ -49,7 +49,7 @@ defmodule Batamanta.Dispenser do
 
   defp built(_product, {:ok, path}), do: {:ok, path}
 
-  defp built(product, {:error, tried}), do: {:error, Native.missing(product, tried)}
+  defp built(product, {:error, tried}), do: {:error, Products.missing(product, tried)}
 
   defp missing(product, target, host_arch, tried) do
     "target #{target.triple} needs a dispenser built for #{target.arch}, and this machine " <>

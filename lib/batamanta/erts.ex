@@ -30,9 +30,11 @@ defmodule Batamanta.ERTS do
 
   A cache entry of the wanted version (the host's exact one for `:auto`) is used without
   asking the source, and the source's version list is kept for an hour
-  (`Batamanta.ERTS.Index`). With `otp_version: :auto` (or the host's exact version) and
-  the target equal to the host, a source that cannot be reached is not fatal: the host's
-  own runtime is used, with a warning that says so.
+  (`Batamanta.ERTS.Index`). With the defaults (`otp_version: :auto`, `erts_target: :auto`,
+  no `force_*`) a source that cannot be reached is not fatal: the host's own runtime is
+  used, with a one-line warning. A target or version named explicitly is an error
+  instead, never a silent substitute. `erts_source: :host` embeds the host's runtime
+  without asking any source and without a warning.
   """
 
   alias Batamanta.{Config, Native, Target}
@@ -64,7 +66,10 @@ defmodule Batamanta.ERTS do
 
     with :ok <- check_same_version(config.otp_version, target, host),
          :ok <- check_parity(config.otp_version, host, "otp_version: (--otp-version)") do
-      case Source.resolve(config.erts_source, target.triple, env) do
+      case config.erts_source == :host || Source.resolve(config.erts_source, target.triple, env) do
+        true ->
+          from_host(config, target, host)
+
         :none ->
           unavailable(
             config,
@@ -212,10 +217,48 @@ defmodule Batamanta.ERTS do
     end
   end
 
+  defp from_host(config, %Target{host?: true}, %__MODULE__{otp_version: version} = host) do
+    case explicit(config) do
+      nil -> {:ok, host}
+      {:otp_version, ^version} -> {:ok, host}
+      {option, value} -> {:error, host_mismatch(option, value, host)}
+    end
+  end
+
+  defp from_host(_config, target, host) do
+    {:error,
+     "erts_source: :host (--erts-source host) embeds this machine's OTP #{host.otp_version}, " <>
+       "which cannot run on #{target.triple}: set erts_source: to a mirror for that target, " <>
+       "or remove erts_target/force_* to build for this machine"}
+  end
+
+  defp host_mismatch(option, value, host) do
+    "erts_source: :host (--erts-source host) embeds this machine's OTP #{host.otp_version}, " <>
+      "but #{option}: #{inspect(value)} asks for another runtime: remove #{option}, or set " <>
+      "erts_source: to a mirror that has it"
+  end
+
+  # Only the defaults may fall back to the host's runtime: a target or version the user
+  # asked for by name is a promise about what is embedded.
+  defp explicit(%Config{} = config) do
+    Enum.find(
+      [
+        erts_target: config.erts_target,
+        otp_version: config.otp_version,
+        force_os: config.force_os,
+        force_arch: config.force_arch,
+        force_libc: config.force_libc
+      ],
+      fn {_option, value} -> value not in [nil, :auto] end
+    )
+  end
+
   defp unavailable(config, %Target{host?: true} = target, host, why) do
-    if config.otp_version in [:auto, host.otp_version],
-      do: host_fallback(host, why),
-      else: unavailable_version(config, target, host, why)
+    case explicit(config) do
+      nil -> host_fallback(host, why)
+      {:otp_version, _} -> unavailable_version(config, target, host, why)
+      {option, value} -> {:error, unavailable_target(option, value, target, why)}
+    end
   end
 
   defp unavailable(_config, target, _host, why) do
@@ -228,11 +271,32 @@ defmodule Batamanta.ERTS do
 
   defp host_fallback(host, why) do
     warning =
-      "#{why}; using this machine's own OTP #{host.otp_version} (ERTS " <>
-        "#{host.erts_version}) from #{host.root}. Set erts_source: (--erts-source, " <>
-        "BATAMANTA_ERTS_SOURCE) to a reachable mirror to embed a provisioned runtime"
+      "#{short(why)}; using this machine's own OTP #{host.otp_version} " <>
+        "(erts_source: :host skips the network)"
 
     {:ok, %{host | warning: warning}}
+  end
+
+  # Every offline build prints this warning, so it names the unreachable host and the
+  # last clause of curl's reason, not the whole URL and retry story of the helper.
+  defp short(why) do
+    case Regex.run(~r/download of (\S+) failed: (.*?)(?: \(gave up after \d+ attempts\))?$/, why) do
+      [_, url, reason] ->
+        reason =
+          if String.length(reason) > 60, do: List.last(String.split(reason, ": ")), else: reason
+
+        "#{URI.parse(url).host} is unreachable (#{reason})"
+
+      nil ->
+        why
+    end
+  end
+
+  defp unavailable_target(option, value, target, why) do
+    "#{why}, so the #{target.triple} runtime that #{option}: #{inspect(value)} " <>
+      "(--#{String.replace(to_string(option), "_", "-")}) asks for cannot be provisioned. " <>
+      "Set erts_source: (--erts-source, BATAMANTA_ERTS_SOURCE) to a reachable mirror, or " <>
+      "remove #{option} and use erts_source: :host to embed this machine's runtime"
   end
 
   defp unavailable_version(config, target, host, why) do

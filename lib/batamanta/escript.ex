@@ -14,16 +14,7 @@ defmodule Batamanta.Escript do
   the whole payload far better than zip's per-file deflate.
   """
 
-  alias Batamanta.{AppTree, Config, MinimalERTS, MixRun}
-
-  defmodule Staged do
-    @moduledoc """
-    A payload tree holding a minimal runtime and the escript at `script` (relative).
-    """
-    defstruct [:name, :path, :version, :erts_version, :script, :emu_args, :boot]
-
-    @type t :: %__MODULE__{}
-  end
+  alias Batamanta.{AppTree, Config, EscriptApps, MinimalERTS, MixRun, Staged}
 
   defstruct [:emu_args, :files, :specs, :shebang, :comment]
 
@@ -123,14 +114,22 @@ defmodule Batamanta.Escript do
   @spec prune(t(), AppTree.t(), Path.t()) :: {t(), [atom()]}
   def prune(%__MODULE__{} = escript, %AppTree{embedded: embedded}, build_lib) do
     dropped = escript.specs |> Map.keys() |> Enum.reject(&(&1 in embedded)) |> Enum.sort()
+    {drop(escript, dropped, build_lib), dropped}
+  end
 
+  @doc """
+  Removes the applications `apps` from the escript's archive: their `.app`, their
+  modules and their priv files (found under `build_lib`).
+  """
+  @spec drop(t(), [atom()], Path.t()) :: t()
+  def drop(%__MODULE__{} = escript, apps, build_lib) do
     names =
-      dropped
+      apps
       |> Enum.flat_map(&(app_files(escript.specs[&1], &1) ++ priv_files(build_lib, &1)))
       |> MapSet.new()
 
     files = Enum.reject(escript.files, fn {name, _} -> MapSet.member?(names, name) end)
-    {%{escript | files: files, specs: Map.drop(escript.specs, dropped)}, dropped}
+    %{escript | files: files, specs: Map.drop(escript.specs, apps)}
   end
 
   defp app_files(spec, app) do
@@ -184,22 +183,25 @@ defmodule Batamanta.Escript do
   end
 
   @doc """
-  Writes the escript as `bin/<binary_name>` into the staged `runtime` and describes the
-  resulting payload tree.
+  Writes the escript as `bin/<binary_name>` into the staged `runtime`, copies the
+  applications `apps` beside it, and describes the resulting payload tree.
   """
-  @spec stage(t(), MinimalERTS.t(), Config.t()) :: Staged.t()
-  def stage(%__MODULE__{} = escript, %MinimalERTS{} = runtime, %Config{} = config) do
+  @spec stage(t(), MinimalERTS.t(), Config.t(), [EscriptApps.t()]) :: Staged.t()
+  def stage(%__MODULE__{} = escript, %MinimalERTS{} = runtime, %Config{} = config, apps) do
     script = Path.join("bin", config.binary_name)
     write(escript, Path.join(runtime.path, script), config.source_date_epoch)
+    code_paths = EscriptApps.copy(apps, runtime.path)
 
     %Staged{
+      format: :escript,
       name: to_string(config.app),
       path: runtime.path,
       version: config.version,
       erts_version: runtime.erts_version,
       script: script,
       emu_args: escript.emu_args,
-      boot: runtime.boot
+      boot: runtime.boot,
+      code_paths: code_paths
     }
   end
 end

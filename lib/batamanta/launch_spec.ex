@@ -9,19 +9,19 @@ defmodule Batamanta.LaunchSpec do
   `System.argv/0` verbatim after `-extra --no-halt --`.
   """
 
-  alias Batamanta.{Config, ERTS, Release, Target}
+  alias Batamanta.{Config, ERTS, Staged, Target}
 
   @type record :: {String.t(), String.t()}
 
   # :tui starts the VM exactly as :cli does; only its dispenser differs (raw mode).
-  # :daemon adds a node name and the ready signal (see daemon_args/2).
+  # :daemon (releases only) adds a node name and the ready signal, see daemon_args/2.
   @supported [release: :cli, release: :tui, release: :daemon, escript: :cli, escript: :tui]
 
   @doc """
-  Builds the ordered `{key, value}` metadata for the staged `release` (or escript tree),
-  whose runtime needs `libc` (see `libc/1`) and the system libraries `needs`.
+  Builds the ordered `{key, value}` metadata for the `staged` tree, whose runtime needs
+  `libc` (see `libc/1`) and the system libraries `needs`.
   """
-  @spec build(Config.t(), Release.t(), Target.t(), ERTS.t(), String.t(), [String.t()]) ::
+  @spec build(Config.t(), Staged.t(), Target.t(), ERTS.t(), String.t(), [String.t()]) ::
           {:ok, [record]} | {:error, String.t()}
   def build(%Config{} = config, staged, target, erts, libc, needs) do
     with :ok <- supported(config) do
@@ -42,8 +42,18 @@ defmodule Batamanta.LaunchSpec do
     else
       {:error,
        "format #{inspect(format)} with execution_mode #{inspect(mode)} cannot be built yet; " <>
-         "this version of batamanta builds format: :release or :escript with execution_mode: :cli or :tui"}
+         "this version of batamanta builds " <> supported_text()}
     end
+  end
+
+  defp supported_text do
+    @supported
+    |> Enum.group_by(&elem(&1, 0), &elem(&1, 1))
+    |> Enum.map_join("; ", fn {format, modes} ->
+      {last, first} = modes |> Enum.map(&inspect/1) |> List.pop_at(-1)
+      modes = if first == [], do: last, else: Enum.join(first, ", ") <> " or " <> last
+      "format: #{inspect(format)} with execution_mode: #{modes}"
+    end)
   end
 
   defp start(%Config{format: :release} = config, release) do
@@ -70,12 +80,13 @@ defmodule Batamanta.LaunchSpec do
   # An escript starts as the `escript` program starts it (`+B -boot no_dot_erlang
   # -noshell`, the script's `%%!` arguments, `-run escript start -extra SCRIPT`), with
   # the boot file given by absolute path so a file in the working directory cannot
-  # shadow it.
+  # shadow it. The applications shipped beside the escript go on the code path.
   defp start(%Config{format: :escript}, staged) do
     %{
       env: [{"env_default", "ERL_CRASH_DUMP_SECONDS=0"}],
       args:
         ["+B", "-boot", "${ROOT}/bin/#{staged.boot}", "-noshell"] ++
+          Enum.flat_map(staged.code_paths, &["-pa", "${ROOT}/#{&1}"]) ++
           staged.emu_args ++ ["-run", "escript", "start", "-extra", "${ROOT}/#{staged.script}"],
       files: []
     }
@@ -101,18 +112,22 @@ defmodule Batamanta.LaunchSpec do
       Enum.map(needs, &{"needs", &1})
   end
 
-  defp describe(config, release, target, erts, libc) do
-    [
-      {"app", to_string(config.app)},
-      {"version", release.version},
-      {"format", to_string(config.format)},
-      {"mode", to_string(config.execution_mode)},
-      {"target", target.triple},
-      {"erts_version", release.erts_version},
-      {"otp_version", erts.otp_version},
-      {"libc", libc}
-    ]
+  defp describe(config, staged, target, erts, libc) do
+    [{"app", to_string(config.app)}] ++
+      release_record(config) ++
+      [
+        {"version", staged.version},
+        {"format", to_string(config.format)},
+        {"mode", to_string(config.execution_mode)},
+        {"target", target.triple},
+        {"erts_version", staged.erts_version},
+        {"otp_version", erts.otp_version},
+        {"libc", libc}
+      ]
   end
+
+  defp release_record(%Config{format: :release, release: name}), do: [{"release", name}]
+  defp release_record(%Config{}), do: []
 
   defp env(config, release) do
     [

@@ -8,11 +8,11 @@ defmodule Batamanta.Output do
     * `:tty` - an interactive terminal: progress is redrawn in place on one line;
     * `:plain` - no TTY, `CI`, `TERM=dumb` or `NO_COLOR`: the same step lines and
       summary, no progress and no escape codes, so logs stay short and greppable;
-    * `:quiet` - `--quiet`: only the output path (errors still reach stderr through
-      `Mix.raise/1`).
+    * `:quiet` - `--quiet`: only the output path, no warnings (errors still reach
+      stderr through `Mix.raise/1`).
   """
 
-  alias Batamanta.Config
+  alias Batamanta.{Config, Env}
 
   defstruct mode: :plain, tty?: false
 
@@ -31,6 +31,19 @@ defmodule Batamanta.Output do
   end
 
   @doc """
+  Turns ANSI off for the rest of the run when the environment or the missing terminal
+  asks for plain output, so what Mix prints itself (`Mix.shell().error/1`, the final
+  `** (Mix)` line of a failed build, including a config error) has no escape codes
+  either. Called first thing, before the config is read.
+  """
+  @spec plain_if_asked(%{String.t() => String.t()}) :: :ok
+  def plain_if_asked(env) do
+    if mode(env, tty?(), false) == :plain,
+      do: Application.put_env(:elixir, :ansi_enabled, false),
+      else: :ok
+  end
+
+  @doc """
   Picks the output mode from an env map, whether stdout is a terminal, and `--quiet`.
   """
   @spec mode(%{String.t() => String.t()}, boolean(), boolean()) :: mode()
@@ -43,15 +56,11 @@ defmodule Batamanta.Output do
 
   @doc "Whether the env map asks for no escape codes (`TERM=dumb` or `NO_COLOR`)."
   @spec colorless?(%{String.t() => String.t()}) :: boolean()
-  def colorless?(env), do: env["TERM"] == "dumb" or set?(env["NO_COLOR"])
+  def colorless?(env), do: env["TERM"] == "dumb" or Env.set?(env, "NO_COLOR")
 
   @doc "Whether the env map says the build runs in CI (`CI` set, and not to false or 0)."
   @spec ci?(%{String.t() => String.t()}) :: boolean()
-  def ci?(env), do: set?(env["CI"]) and String.downcase(env["CI"]) not in ["false", "0"]
-
-  @doc "Whether an environment variable's value is set and not empty."
-  @spec set?(String.t() | nil) :: boolean()
-  def set?(value), do: value not in [nil, ""]
+  def ci?(env), do: Env.set?(env, "CI") and String.downcase(env["CI"]) not in ["false", "0"]
 
   @doc "Whether this VM's stdout is a terminal."
   @spec tty?() :: boolean()
@@ -79,6 +88,16 @@ defmodule Batamanta.Output do
     Mix.shell().info(step_line(description, micros))
   end
 
+  @doc "Prints `warning: message` on stderr, unless the run is `--quiet`."
+  @spec warn(t(), String.t() | nil) :: :ok
+  def warn(_out, nil), do: :ok
+  def warn(%__MODULE__{mode: :quiet}, _message), do: :ok
+
+  def warn(%__MODULE__{} = out, message) do
+    clear_progress(out)
+    Mix.shell().error("warning: " <> message)
+  end
+
   @doc false
   @spec step_line(String.t(), non_neg_integer()) :: String.t()
   def step_line(description, micros), do: "* #{description} (#{duration(micros)})"
@@ -90,7 +109,7 @@ defmodule Batamanta.Output do
 
   Two events are lines of their own on a TTY and in plain mode, because the build would
   otherwise seem to hang: a retry (`stage: "retry"`, with the helper's `message`) and
-  waiting for another build that is installing the same runtime (`stage: "lock"`).
+  waiting for another build that is using the same runtime or project (`stage: "lock"`).
   Quiet mode prints none of it.
   """
   @spec progress(t(), String.t()) :: (map() -> :ok)
@@ -100,7 +119,7 @@ defmodule Batamanta.Output do
     draw = bar_drawer(out, label)
 
     fn
-      %{stage: "lock"} -> notice(out, "waiting for another build that is installing #{label}")
+      %{stage: "lock"} -> notice(out, "waiting for another build that is using #{label}")
       %{stage: "retry"} = retry -> notice(out, retry_line(retry))
       progress -> draw.(progress)
     end

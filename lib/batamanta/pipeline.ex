@@ -25,11 +25,12 @@ defmodule Batamanta.Pipeline do
     Banner,
     BootScript,
     Build,
+    BuildDir,
     Config,
     Dispenser,
-    ELF,
     ERTS,
     Escript,
+    EscriptApps,
     LaunchSpec,
     MinimalERTS,
     MixRun,
@@ -38,6 +39,8 @@ defmodule Batamanta.Pipeline do
     Release,
     RuntimeSwap,
     SizeEstimate,
+    Staged,
+    SystemLibraries,
     Target
   }
 
@@ -53,14 +56,18 @@ defmodule Batamanta.Pipeline do
         root = Path.dirname(Mix.Project.project_file())
         config = Config.resolve!(project, argv, System.get_env(), root)
         ok!(LaunchSpec.supported(config))
-        config
+        if config.output, do: ok!(BuildDir.check_output(Path.expand(config.output, root)))
+        ok!(Release.resolve(config, project))
       end)
 
     out = Output.new(config)
     Banner.show(config, out)
-    Output.report(out, "resolved config for #{config.app} #{config.version}", micros)
+    Output.report(out, "resolved config for #{subject(config)} #{config.version}", micros)
     %Build{config: config, project: project, out: out}
   end
+
+  defp subject(%Config{format: :escript, app: app}), do: "#{app}"
+  defp subject(%Config{release: release}), do: "release #{release}"
 
   @doc "Detects the host and resolves the target triple from the config."
   @spec resolve_target(Build.t()) :: Build.t()
@@ -68,7 +75,7 @@ defmodule Batamanta.Pipeline do
     timed(build, fn ->
       host = ok!(Target.host(build.native), "detecting the host (:host_info)")
       target = ok!(Target.resolve(config, host))
-      warn(Target.libc_warning(config, target, host))
+      Output.warn(build.out, Target.libc_warning(config, target, host))
 
       {%{build | host: host, target: target},
        "resolved target #{target.triple}#{host_note(host)}"}
@@ -93,7 +100,7 @@ defmodule Batamanta.Pipeline do
     timed(build, fn ->
       progress = &Output.progress(out, &1)
       erts = ok!(ERTS.provision(build.config, build.target, build.native, progress: progress))
-      warn(erts.warning)
+      Output.warn(out, erts.warning)
 
       {%{build | erts: erts, builder: ERTS.builder(erts, build.target)},
        "using ERTS #{erts.erts_version} (OTP #{erts.otp_version}, #{erts.source}) from #{erts.root}"}
@@ -110,22 +117,29 @@ defmodule Batamanta.Pipeline do
     timed(build, fn ->
       env = build_env(build)
       path = Path.join([build.tmp, "escript", config.binary_name])
-      build_lib = ok!(Escript.build(config, env, path))
+      build_lib = ok!(in_turn(build, fn -> Escript.build(config, env, path) end))
       escript = ok!(Escript.read(path))
 
-      {%{build | built: {escript, build_lib}},
+      {%{build | escript: escript, build_lib: build_lib},
        "built escript #{inspect(config.escript_module)} (MIX_ENV=prod, #{Output.bytes(File.stat!(path).size)})"}
     end)
   end
 
   def build_project(%Build{config: config} = build) do
     timed(build, fn ->
-      name = ok!(Release.name(config, build.project))
-      release = ok!(Release.build(config, name, build_env(build), build.tmp))
+      env = build_env(build)
 
-      {%{build | built: release},
+      release =
+        ok!(in_turn(build, fn -> Release.build(config, config.release, env, build.tmp) end))
+
+      {%{build | staged: release},
        "built release #{release.name} #{release.version} (MIX_ENV=prod)"}
     end)
+  end
+
+  defp in_turn(%Build{config: config} = build, fun) do
+    progress = Output.progress(build.out, "this project (#{config.project_root})")
+    BuildDir.with_project_lock(build.native, config.project_root, progress, fun)
   end
 
   defp build_env(%Build{} = build) do
@@ -136,15 +150,13 @@ defmodule Batamanta.Pipeline do
   end
 
   @doc """
-  Turns what the project's build made into the tree to pack. An escript gets a minimal
-  runtime for its application tree; a release gets the target's runtime swapped in when
-  it was built on another platform's, loses its build-only files and gains the boot
-  script of `Batamanta.BootScript`.
+  Makes the tree to pack. An escript gets a minimal runtime for its application tree;
+  a release, already a tree, gets the target's runtime swapped in when it was built on
+  another platform's, loses its build-only files and gains the boot script of
+  `Batamanta.BootScript`.
   """
   @spec stage_runtime(Build.t()) :: Build.t()
-  def stage_runtime(
-        %Build{config: %Config{format: :escript}, built: {escript, build_lib}} = build
-      ) do
+  def stage_runtime(%Build{config: %Config{format: :escript}, escript: escript} = build) do
     %Build{config: config, erts: erts} = build
 
     tree =
@@ -157,21 +169,29 @@ defmodule Batamanta.Pipeline do
     runtime =
       timed(build, fn ->
         runtime = ok!(MinimalERTS.stage(erts, tree, Path.join(build.tmp, "root")))
-        size = Release.disk_size(runtime.path)
+        size = Staged.disk_size(runtime.path)
         {runtime, "staged a minimal ERTS #{runtime.erts_version} (#{Output.bytes(size)})"}
       end)
 
     timed(build, fn ->
-      {escript, dropped} = Escript.prune(escript, tree, build_lib)
-      staged = Escript.stage(escript, runtime, config)
+      {escript, dropped} = Escript.prune(escript, tree, build.build_lib)
+      {escript, apps} = ok!(EscriptApps.split(escript, tree, build.build_lib))
+      staged = Escript.stage(escript, runtime, config, apps)
       dropped_note = if dropped == [], do: "", else: ", left out #{Enum.join(dropped, ", ")}"
 
+      shipped_note =
+        if apps == [],
+          do: "",
+          else: ", beside it #{Enum.map_join(staged.code_paths, ", ", &Path.dirname/1)}"
+
       {%{build | staged: staged},
-       "wrote #{staged.script} (#{length(escript.files)} files#{dropped_note})"}
+       "wrote #{staged.script} (#{length(escript.files)} files#{dropped_note}#{shipped_note})"}
     end)
   end
 
-  def stage_runtime(%Build{built: %Release{} = release, erts: erts, target: target} = build) do
+  def stage_runtime(%Build{staged: %Staged{format: :release} = release} = build) do
+    %Build{erts: erts, target: target} = build
+
     unless target.host? do
       timed(build, fn ->
         apps = ok!(RuntimeSwap.swap(release, erts, target, build.builder.root))
@@ -188,10 +208,8 @@ defmodule Batamanta.Pipeline do
 
     timed(build, fn ->
       ok!(BootScript.write(Path.join([release.path, "releases", release.version])))
-      {:ok, "wrote releases/#{release.version}/batamanta.boot"}
+      {build, "wrote releases/#{release.version}/batamanta.boot"}
     end)
-
-    %{build | staged: release}
   end
 
   @doc """
@@ -203,8 +221,8 @@ defmodule Batamanta.Pipeline do
   @spec inspect_runtime(Build.t()) :: Build.t()
   def inspect_runtime(%Build{staged: staged} = build) do
     timed(build, fn ->
-      nifs = Release.nif_files(staged)
-      files = Release.elf_files(staged, nifs)
+      nifs = Staged.nif_files(staged)
+      files = Staged.elf_files(staged, nifs)
 
       result =
         ok!(
@@ -213,12 +231,13 @@ defmodule Batamanta.Pipeline do
         )
 
       libc = LaunchSpec.libc(result)
-      warn(Target.runtime_libc_warning(build.target, libc))
-      beam = Path.join([staged.path, "erts-#{staged.erts_version}", "bin", "beam.smp"])
-      needs = ELF.extra_needs(result.needed, nifs, beam)
+      Output.warn(build.out, Target.runtime_libc_warning(build.target, libc))
+      beam = Path.join([Staged.erts_dir(staged), "bin", "beam.smp"])
+      needs = SystemLibraries.extra_needs(result.needed, nifs, beam)
 
       for {library, users} <- needs do
-        warn(
+        Output.warn(
+          build.out,
           "#{Enum.join(users, ", ")} loads #{library} from the system: the target needs it installed"
         )
       end
@@ -248,7 +267,7 @@ defmodule Batamanta.Pipeline do
   @spec estimate_size(Build.t()) :: Build.t()
   def estimate_size(%Build{config: config} = build) do
     timed(build, fn ->
-      uncompressed = Release.disk_size(build.staged.path)
+      uncompressed = Staged.disk_size(build.staged.path)
       dispenser_bytes = File.stat!(build.dispenser).size
       estimate = SizeEstimate.estimate_size(uncompressed, config.compression, dispenser_bytes)
       {build, "estimated size: about #{Output.bytes(estimate)} at zstd #{config.compression}"}
@@ -310,9 +329,6 @@ defmodule Batamanta.Pipeline do
   end
 
   defp timed(%Build{out: out}, fun), do: Output.step(out, fun)
-
-  defp warn(nil), do: :ok
-  defp warn(warning), do: Mix.shell().error("warning: " <> warning)
 
   defp ok!(result, doing \\ nil)
   defp ok!(:ok, _doing), do: :ok

@@ -7,35 +7,60 @@ defmodule Batamanta.Release do
   compiled it and no version-manager shim is involved.
   """
 
-  alias Batamanta.{Config, MixRun}
-
-  defstruct [:name, :path, :version, :erts_version]
-
-  @type t :: %__MODULE__{
-          name: String.t(),
-          path: Path.t(),
-          version: String.t(),
-          erts_version: String.t()
-        }
+  alias Batamanta.{Config, MixRun, Staged}
 
   # Development tools and Windows scripts: a running release never uses them.
   @build_only_bins ~w(erlc dialyzer typer ct_run yielding_c_fun erl_call run_erl to_erl)
   @build_only_dirs ~w(include lib doc man src)
 
-  # The launch spec never starts distribution, and a cookie copied into every binary
-  # would be no secret; it is also random per build, which breaks reproducibility.
+  # A cookie copied into every binary would be no secret (a daemon gets a per-user
+  # cookie from its dispenser instead, see `Batamanta.LaunchSpec`); it is also random
+  # per build, which breaks reproducibility.
   @unused_release_files ~w(releases/COOKIE)
 
-  @doc "Picks the release to build: `release:`, the only one, `default_release`, or the app."
-  @spec name(Config.t(), keyword()) :: {:ok, String.t()} | {:error, String.t()}
-  def name(%Config{release: release}, _project) when release != nil, do: check_name(release)
+  @doc """
+  Settles what the build is named after, before any work: for `format: :release` the
+  release (`release:`, the only one, `default_release`, or the app's implicit release),
+  which also names the output (`binary_name` defaults to it), and at an umbrella's root,
+  which has no app of its own, the app and version too (from the release's config).
+  An escript is named after the app. Errors name the release.
+  """
+  @spec resolve(Config.t(), keyword()) :: {:ok, Config.t()} | {:error, String.t()}
+  def resolve(%Config{format: :escript} = config, project) do
+    if Mix.Project.umbrella?(project) do
+      {:error,
+       "format :escript cannot be built at the root of an umbrella, which has no escript of " <>
+         "its own: run mix batamanta in the app (apps/NAME) that has the escript: config"}
+    else
+      {:ok, %{config | binary_name: config.binary_name || to_string(config.app)}}
+    end
+  end
 
-  def name(%Config{} = config, project) do
+  def resolve(%Config{} = config, project) do
+    with {:ok, name} <- name(config, project),
+         :ok <- known(name, config) do
+      release = project[:releases][String.to_atom(name)] || []
+
+      {:ok,
+       %{
+         config
+         | release: name,
+           app: config.app || String.to_atom(name),
+           version: release[:version] || config.version,
+           binary_name: config.binary_name || name
+       }}
+    end
+  end
+
+  defp name(%Config{release: release}, _project) when release != nil, do: check_name(release)
+
+  defp name(%Config{} = config, project) do
     case {project[:default_release], config.releases} do
+      {nil, []} when config.app == nil -> {:error, no_releases(config)}
       {nil, []} -> {:ok, to_string(config.app)}
       {nil, [only]} -> {:ok, to_string(only)}
       {nil, names} -> several(names)
-      {default, _} -> {:ok, to_string(default)}
+      {default, _} -> check_name(default)
     end
   end
 
@@ -44,7 +69,39 @@ defmodule Batamanta.Release do
 
     if name =~ ~r/^[a-z][a-zA-Z0-9_]*$/,
       do: {:ok, name},
-      else: {:error, "invalid release #{inspect(name)} (option release: / --release)"}
+      else:
+        {:error,
+         Config.invalid(
+           :release,
+           name,
+           "a release name starts with a lowercase letter and holds letters, digits and _"
+         )}
+  end
+
+  defp known(name, %Config{releases: [], app: app} = config) do
+    cond do
+      app == nil -> {:error, no_releases(config)}
+      name == to_string(app) -> :ok
+      true -> {:error, unknown(name, [app], config)}
+    end
+  end
+
+  defp known(name, %Config{releases: names} = config) do
+    if name in Enum.map(names, &to_string/1),
+      do: :ok,
+      else: {:error, unknown(name, names, config)}
+  end
+
+  defp unknown(name, names, config) do
+    "release #{name} (option release: / --release / default_release:) is not defined in " <>
+      "#{Path.join(config.project_root, "mix.exs")}; its releases are " <>
+      Enum.map_join(names, ", ", &to_string/1)
+  end
+
+  defp no_releases(config) do
+    "the umbrella project at #{config.project_root} defines no release, and an umbrella " <>
+      "has no implicit one: add `releases: [NAME: [applications: [app_a: :permanent, ...]]]` " <>
+      "to the project in its mix.exs"
   end
 
   defp several(names) do
@@ -54,10 +111,10 @@ defmodule Batamanta.Release do
   end
 
   @doc """
-  Runs `mix release` for `name` into `dir/rel` and returns the staged release.
+  Runs `mix release` for `name` into `dir/rel` and returns it as the tree to pack.
   """
   @spec build(Config.t(), String.t(), [{String.t(), String.t() | nil}], Path.t()) ::
-          {:ok, t()} | {:error, String.t()}
+          {:ok, Staged.t()} | {:error, String.t()}
   def build(%Config{} = config, name, env, dir) do
     path = Path.join(dir, "rel")
     # Without a releases: config Mix only knows the implicit release of the app, and
@@ -74,7 +131,14 @@ defmodule Batamanta.Release do
     with {:ok, data} <- File.read(Path.join(path, "releases/start_erl.data")),
          [erts_version, version] <- String.split(data) do
       if File.dir?(Path.join(path, "erts-#{erts_version}")) do
-        {:ok, %__MODULE__{name: name, path: path, version: version, erts_version: erts_version}}
+        {:ok,
+         %Staged{
+           format: :release,
+           name: name,
+           path: path,
+           version: version,
+           erts_version: erts_version
+         }}
       else
         {:error,
          "release #{name} has no erts-#{erts_version} directory: batamanta needs the runtime " <>
@@ -91,9 +155,9 @@ defmodule Batamanta.Release do
   That includes the `.tar.gz` a release configured with `steps: [:assemble, :tar]`
   leaves at its root: packing it would ship the release twice.
   """
-  @spec prune(t()) :: non_neg_integer()
-  def prune(%__MODULE__{} = release) do
-    erts = Path.join(release.path, "erts-#{release.erts_version}")
+  @spec prune(Staged.t()) :: non_neg_integer()
+  def prune(%Staged{format: :release} = release) do
+    erts = Staged.erts_dir(release)
 
     (Enum.map(@build_only_bins, &Path.join([erts, "bin", &1])) ++
        Enum.map(@build_only_dirs, &Path.join(erts, &1)) ++
@@ -102,50 +166,10 @@ defmodule Batamanta.Release do
        Path.wildcard(Path.join(release.path, "*.tar.gz")))
     |> Enum.filter(&File.exists?/1)
     |> Enum.map(fn path ->
-      size = disk_size(path)
+      size = Staged.disk_size(path)
       File.rm_rf!(path)
       size
     end)
     |> Enum.sum()
-  end
-
-  @doc "Total size in bytes of the regular files under `path`."
-  @spec disk_size(Path.t()) :: non_neg_integer()
-  def disk_size(path) do
-    case File.lstat(path) do
-      {:ok, %File.Stat{type: :directory}} ->
-        path |> File.ls!() |> Enum.map(&disk_size(Path.join(path, &1))) |> Enum.sum()
-
-      {:ok, %File.Stat{type: :regular, size: size}} ->
-        size
-
-      _ ->
-        0
-    end
-  end
-
-  @doc """
-  The ELF files the runtime loads: erts binaries plus `nifs`, what `nif_files/1` returned
-  for the same tree (callers need that list on its own as well).
-  """
-  @spec elf_files(%{path: Path.t()}, [Path.t()]) :: [Path.t()]
-  def elf_files(%{path: path}, nifs) do
-    path
-    |> Path.join("erts-*/bin/*")
-    |> Path.wildcard()
-    |> Enum.filter(&elf?/1)
-    |> Enum.concat(nifs)
-    |> Enum.sort()
-  end
-
-  @doc "The ELF files in the applications' `priv/`: NIFs and port programs."
-  @spec nif_files(%{path: Path.t()}) :: [Path.t()]
-  def nif_files(%{path: path}) do
-    path |> Path.join("lib/*/priv/**/*") |> Path.wildcard() |> Enum.filter(&elf?/1) |> Enum.sort()
-  end
-
-  defp elf?(path) do
-    File.regular?(path) and
-      match?({:ok, <<0x7F, "ELF">>}, File.open(path, [:read, :binary], &IO.binread(&1, 4)))
   end
 end

@@ -16,7 +16,7 @@ defmodule Batamanta.RuntimeSwap do
   here, for this machine, and nothing can swap it: such a release is refused.
   """
 
-  alias Batamanta.{ERTS, Release, Target}
+  alias Batamanta.{ERTS, Staged, Target}
 
   # What mix release writes into erts-<vsn>/bin itself rather than copies.
   @written_by_mix ~w(erl erl.ini)
@@ -26,9 +26,9 @@ defmodule Batamanta.RuntimeSwap do
   built on the OTP at `host_root`. Returns the OTP applications whose `priv/` it
   replaced.
   """
-  @spec swap(Release.t(), ERTS.t(), Target.t(), Path.t()) ::
+  @spec swap(Staged.t(), ERTS.t(), Target.t(), Path.t()) ::
           {:ok, [String.t()]} | {:error, String.t()}
-  def swap(%Release{} = release, %ERTS{} = erts, %Target{} = target, host_root) do
+  def swap(%Staged{format: :release} = release, %ERTS{} = erts, %Target{} = target, host_root) do
     {otp_apps, own_apps} = split_apps(release, host_root)
 
     with :ok <- check_erts(release, erts),
@@ -75,7 +75,7 @@ defmodule Batamanta.RuntimeSwap do
   end
 
   defp check_no_native_code(own_apps, release, target) do
-    native = Enum.filter(Release.nif_files(release), &(app_of(&1, release) in own_apps))
+    native = Enum.filter(Staged.nif_files(release), &(app_of(&1, release) in own_apps))
 
     case native do
       [] ->
@@ -99,7 +99,7 @@ defmodule Batamanta.RuntimeSwap do
   end
 
   defp swap_erts(release, erts) do
-    bin = Path.join([release.path, "erts-#{release.erts_version}", "bin"])
+    bin = Path.join(Staged.erts_dir(release), "bin")
     from = Path.join([erts.root, "erts-#{erts.erts_version}", "bin"])
 
     for file <- File.ls!(bin), file not in @written_by_mix, do: File.rm_rf!(Path.join(bin, file))

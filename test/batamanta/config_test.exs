@@ -25,7 +25,7 @@ defmodule Batamanta.ConfigTest do
                execution_mode: :cli,
                format: :release,
                compression: 9,
-               binary_name: "hello",
+               binary_name: nil,
                output: nil,
                otp_version: :auto,
                erts_target: :auto,
@@ -204,6 +204,12 @@ defmodule Batamanta.ConfigTest do
       assert error!(erts_source: "mirror.example") =~ "erts_source"
     end
 
+    test "erts_source :host, from mix.exs, the flag or the environment" do
+      assert {:ok, %{erts_source: :host}} = resolve(erts_source: :host)
+      assert {:ok, %{erts_source: :host}} = resolve([], ~w(--erts-source host))
+      assert {:ok, %{erts_source: :host}} = resolve([], [], %{"BATAMANTA_ERTS_SOURCE" => "host"})
+    end
+
     test "format :escript without a main module" do
       message = error!(format: :escript)
       assert message =~ "escript"
@@ -232,6 +238,56 @@ defmodule Batamanta.ConfigTest do
       message = error!(zzz: 1)
       refute message =~ "Did you mean"
       assert message =~ ":binary_name"
+    end
+  end
+
+  describe "the option table" do
+    test "README's Configuration table is the one it generates" do
+      readme = File.read!(Path.expand("../../README.md", __DIR__))
+      [_, section] = String.split(readme, "\n## Configuration\n", parts: 2)
+
+      table =
+        section
+        |> String.split("\n")
+        |> Enum.drop_while(&(not String.starts_with?(&1, "|")))
+        |> Enum.take_while(&String.starts_with?(&1, "|"))
+        |> Enum.map_join(&(&1 <> "\n"))
+
+      assert table == Config.table(), """
+      README.md's options table differs from Batamanta.Config's option table; replace it with
+      the output of `mix run -e 'IO.write Batamanta.Config.table()'`
+      """
+    end
+
+    test "every option has a flag that mix help batamanta documents" do
+      doc = Config.doc()
+      {:docs_v1, _, _, _, %{"en" => moduledoc}, _, _} = Code.fetch_docs(Mix.Tasks.Batamanta)
+
+      for option <- Config.options() do
+        assert doc =~ "`#{option.flag_name}`"
+        assert moduledoc =~ "`#{option.flag_name}`"
+      end
+    end
+
+    test "names an invalid value's option, flag and environment variable once" do
+      message = error!(erts_source: "mirror.example")
+
+      assert message ==
+               ~s{invalid erts_source "mirror.example" (option erts_source: / --erts-source / } <>
+                 "BATAMANTA_ERTS_SOURCE): it must be :host (this machine's runtime) or an " <>
+                 "http://, https:// or file:// base URL"
+
+      assert error!([], ~w(--mode gui)) ==
+               ~s{invalid execution_mode "gui" (option execution_mode: / --mode): } <>
+                 "valid values are :cli, :tui, :daemon"
+    end
+
+    test "a boolean flag is named as it is given" do
+      assert error!(show_banner: 1) =~ "(option show_banner: / --no-banner)"
+    end
+
+    test "a flag-only option is not a mix.exs key" do
+      assert error!(quiet: true) =~ "unknown batamanta option :quiet"
     end
   end
 

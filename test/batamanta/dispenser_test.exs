@@ -1,7 +1,7 @@
 defmodule Batamanta.DispenserTest do
   use ExUnit.Case, async: false
 
-  alias Batamanta.{Dispenser, Native, Target}
+  alias Batamanta.{Dispenser, Products, Target}
 
   @drop_in Mix.Tasks.Compile.BatamantaNative.output_path("batamanta-dispenser-aarch64-linux-gnu")
 
@@ -10,7 +10,7 @@ defmodule Batamanta.DispenserTest do
   end
 
   test "the compiled dispenser serves both libcs of this machine's arch" do
-    assert {:ok, built} = Native.product_path("batamanta-dispenser")
+    assert {:ok, built} = Products.path("batamanta-dispenser")
     assert Dispenser.for_target(:cli, target(:linux, :x86_64, :gnu), :x86_64) == {:ok, built}
     assert Dispenser.for_target(:cli, target(:linux, :x86_64, :musl), :x86_64) == {:ok, built}
   end
@@ -23,7 +23,7 @@ defmodule Batamanta.DispenserTest do
 
     try do
       # An x86_64 file under the aarch64 name is caught.
-      assert {:ok, built} = Native.product_path("batamanta-dispenser")
+      assert {:ok, built} = Products.path("batamanta-dispenser")
       File.cp!(built, @drop_in)
 
       assert {:error, message} =
@@ -41,7 +41,7 @@ defmodule Batamanta.DispenserTest do
   end
 
   test "each mode has its own product" do
-    assert {:ok, built} = Native.product_path("batamanta-dispenser-daemon")
+    assert {:ok, built} = Products.path("batamanta-dispenser-daemon")
     assert Dispenser.for_target(:daemon, target(:linux, :x86_64, :musl), :x86_64) == {:ok, built}
 
     assert {:error, message} =

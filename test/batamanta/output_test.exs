@@ -73,8 +73,21 @@ defmodule Batamanta.OutputTest do
     end
 
     test "plain mode draws no progress" do
-      assert Output.progress(%Output{mode: :plain}, "x").(%{stage: "pack", done: 1, total: 2}) ==
-               :ok
+      on_progress = Output.progress(%Output{mode: :plain}, "x")
+
+      stderr =
+        ExUnit.CaptureIO.capture_io(:stderr, fn ->
+          stdout =
+            ExUnit.CaptureIO.capture_io(fn ->
+              for done <- [0, 1, 2], do: on_progress.(%{stage: "pack", done: done, total: 2})
+            end)
+
+          send(self(), {:stdout, stdout})
+        end)
+
+      assert stderr == ""
+      assert_received {:stdout, ""}
+      refute_received {:mix_shell, _, _}
     end
 
     test "retries and lock waits are lines of their own, except in quiet mode" do
@@ -89,7 +102,7 @@ defmodule Batamanta.OutputTest do
                          ["  http://m/x answered HTTP 500; retrying (attempt 2 of 2)"]}
 
         assert_received {:mix_shell, :info, [lock]}
-        assert lock == "  waiting for another build that is installing OTP-25.2.3.tar.gz"
+        assert lock == "  waiting for another build that is using OTP-25.2.3.tar.gz"
       end
 
       quiet = Output.progress(%Output{mode: :quiet}, "x")

@@ -3,7 +3,7 @@ defmodule Batamanta.ReleaseTest do
   # launch spec are checked against what Mix actually produces.
   use ExUnit.Case, async: false
 
-  alias Batamanta.{BootScript, Config, ERTS, LaunchSpec, Release, Target}
+  alias Batamanta.{BootScript, Config, ERTS, LaunchSpec, Release, Staged, Target}
 
   @fixture Path.expand("../fixtures/tiny", __DIR__)
 
@@ -14,18 +14,15 @@ defmodule Batamanta.ReleaseTest do
     File.cp_r!(@fixture, project)
     on_exit(fn -> File.rm_rf!(dir) end)
 
-    {:ok, config} =
-      Config.resolve(
-        [
-          app: :tiny,
-          version: "1.2.3",
-          releases: [tiny: [reboot_system_after_config: true]],
-          batamanta: [binary_name: "tiny-cli"]
-        ],
-        [],
-        %{},
-        project
-      )
+    mix_project = [
+      app: :tiny,
+      version: "1.2.3",
+      releases: [tiny: [reboot_system_after_config: true]],
+      batamanta: [binary_name: "tiny-cli"]
+    ]
+
+    {:ok, config} = Config.resolve(mix_project, [], %{}, project)
+    {:ok, config} = Release.resolve(config, mix_project)
 
     env = [{"MIX_ENV", "prod"}, {"MIX_EXS", nil}, {"MIX_BUILD_PATH", nil}, {"MIX_DEPS_PATH", nil}]
     assert {:ok, release} = Release.build(config, "tiny", env, dir)
@@ -69,8 +66,8 @@ defmodule Batamanta.ReleaseTest do
     assert Release.prune(release) == 0
   end
 
-  test "elf_files/2 lists the runtime's ELF files only", %{release: release} do
-    files = Enum.map(Release.elf_files(release, Release.nif_files(release)), &Path.basename/1)
+  test "Staged.elf_files/2 lists the runtime's ELF files only", %{release: release} do
+    files = Enum.map(Staged.elf_files(release, Staged.nif_files(release)), &Path.basename/1)
     assert "beam.smp" in files
     assert "erlexec" in files
     refute "start" in files

@@ -1,7 +1,7 @@
 defmodule Batamanta.RuntimeSwapTest do
   use ExUnit.Case, async: true
 
-  alias Batamanta.{ERTS, Release, RuntimeSwap, Target}
+  alias Batamanta.{ERTS, RuntimeSwap, Staged, Target}
 
   @moduletag :tmp_dir
   @target %Target{os: :linux, arch: :x86_64, libc: :musl, triple: "x86_64-linux-musl"}
@@ -30,7 +30,13 @@ defmodule Batamanta.RuntimeSwapTest do
     write("#{target}/lib/crypto-5.1.2/priv/lib/crypto.so", "musl nif")
 
     %{
-      release: %Release{name: "hello", path: rel, version: "0.1.0", erts_version: "13.1.5"},
+      release: %Staged{
+        format: :release,
+        name: "hello",
+        path: rel,
+        version: "0.1.0",
+        erts_version: "13.1.5"
+      },
       erts: %ERTS{root: target, erts_version: "13.1.5", otp_version: "25.2.3"},
       host: host
     }

@@ -3,11 +3,12 @@ defmodule Batamanta.Test.ErlangHidden do
   Runs a built binary under bubblewrap with the system's Erlang and Elixir hidden
   (empty tmpfs over /usr/lib/erlang and /usr/lib/elixir), so it can only use what its
   payload brings. The script checks that `erl` is really gone before exec'ing the
-  binary with `args`.
+  binary with `args`. Only `cache` is writable; `env` (name-value pairs) is set inside,
+  so a daemon's state dir or HOME can point into `cache`.
   """
 
   @doc "Runs `binary args...` hidden; returns `{output, status}` with stderr merged."
-  def run(binary, args, cache) do
+  def run(binary, args, cache, env \\ []) do
     bwrap = System.find_executable("bwrap") || raise "bubblewrap (bwrap) is needed for this test"
     File.mkdir_p!(cache)
 
@@ -22,6 +23,7 @@ defmodule Batamanta.Test.ErlangHidden do
         ["--bind", cache, cache] ++
         ["--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin:/sbin"] ++
         ["--setenv", "BATAMANTA_CACHE_DIR", cache, "--setenv", "LANG", "C.UTF-8"] ++
+        Enum.flat_map(env, fn {name, value} -> ["--setenv", name, value] end) ++
         ["sh", "-c", script, binary | args]
 
     System.cmd(bwrap, bwrap_args, stderr_to_stdout: true)

@@ -3,6 +3,8 @@ defmodule Batamanta.Test.Example do
   Builds one of `examples/` with `mix batamanta` the way a user would: in its own
   directory, with the caller's MIX_ENV cleared, a fixed SOURCE_DATE_EPOCH and a private
   TMPDIR, so a test can also check that the build leaves no temporary files behind.
+  HOME, XDG_CACHE_HOME, XDG_STATE_HOME and BATAMANTA_CACHE_DIR come from the run's
+  private root (test_helper.exs), never the user's; `env` may narrow them further.
   """
 
   @examples Path.expand("../../examples", __DIR__)

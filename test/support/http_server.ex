@@ -9,7 +9,9 @@ defmodule Batamanta.Test.HTTPServer do
     * `{:status, code}` - `code` with a short body;
     * `{:truncated, path}` - announces the file's full length, sends half, closes;
     * `{:stall, path}` - announces the file, sends 100 bytes, then nothing;
-    * `{:throttle, path, bytes_per_tick, tick_ms}` - the file, slowly.
+    * `{:throttle, path, bytes_per_tick, tick_ms}` - the file, slowly;
+    * `{:endless, chunk}` - 200 with no Content-Length and `chunk` repeated until the
+      client hangs up.
 
   Unknown paths get 404.
   """
@@ -124,6 +126,12 @@ defmodule Batamanta.Test.HTTPServer do
     body = File.read!(path)
     :gen_tcp.send(socket, head(200, byte_size(body)))
     trickle(socket, body, chunk, tick)
+  end
+
+  defp respond(socket, {:endless, chunk}) do
+    :gen_tcp.send(socket, "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n")
+    Stream.repeatedly(fn -> :gen_tcp.send(socket, chunk) end) |> Enum.find(&(&1 != :ok))
+    :close
   end
 
   defp trickle(_socket, <<>>, _chunk, _tick), do: :keep_alive

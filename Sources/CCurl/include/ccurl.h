@@ -18,6 +18,7 @@ CURLcode bm_curl_global_init_default(void);
 
 CURLcode bm_curl_setopt_long(CURL *handle, CURLoption option, long value);
 CURLcode bm_curl_setopt_string(CURL *handle, CURLoption option, const char *value);
+CURLcode bm_curl_setopt_offset(CURL *handle, CURLoption option, curl_off_t value);
 CURLcode bm_curl_setopt_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode bm_curl_setopt_write_function(CURL *handle, bm_curl_write_callback callback);
 CURLcode bm_curl_setopt_xferinfo_function(CURL *handle, bm_curl_xferinfo_callback callback);

@@ -8,7 +8,8 @@ defmodule TuiMenu do
   signal. Other commands, for scripts and tests:
 
     * `args ARG...` prints `System.argv()` as an Elixir term;
-    * `exit N` exits with status N.
+    * `exit N` exits with status N;
+    * `signals` prints the signals it gets (`TuiMenu.Signals`).
   """
 
   alias TuiMenu.{Keys, Screen}
@@ -27,6 +28,8 @@ defmodule TuiMenu do
 
   def main(["exit", status]), do: String.to_integer(status)
 
+  def main(["signals"]), do: TuiMenu.Signals.run()
+
   def main([]) do
     Keys.start_reader(self())
     Screen.enter()
@@ -39,7 +42,7 @@ defmodule TuiMenu do
   end
 
   def main(_other) do
-    IO.puts(:stderr, "usage: menu [args ARG... | exit N]")
+    IO.puts(:stderr, "usage: menu [args ARG... | exit N | signals]")
     64
   end
 

@@ -12,7 +12,7 @@ defmodule Batamanta.ERTS.Cache do
   removes while holding the lock.
   """
 
-  alias Batamanta.{Config, Native}
+  alias Batamanta.{Env, Native}
   alias Batamanta.ERTS.Tree
 
   @doc "The cache root for ERTS trees."
@@ -20,15 +20,12 @@ defmodule Batamanta.ERTS.Cache do
   def root(env), do: Path.join([cache_home(env), "batamanta", "erts"])
 
   @doc """
-  `$XDG_CACHE_HOME` when absolute, else `~/.cache`; an empty variable counts as unset,
-  as it does for the dispenser, so both look in the same place.
+  `Batamanta.Env.cache_home/1`, with the user's home directory from the system when
+  `HOME` is unset.
   """
-  @spec cache_home(%{String.t() => String.t()}) :: Path.t()
+  @spec cache_home(Env.t()) :: Path.t()
   def cache_home(env) do
-    case env["XDG_CACHE_HOME"] do
-      "/" <> _ = xdg -> xdg
-      _ -> Path.join(Config.non_empty(env["HOME"]) || System.user_home!(), ".cache")
-    end
+    Env.cache_home(env) || Path.join(System.user_home!(), ".cache")
   end
 
   @doc "The directory of one entry."
@@ -65,19 +62,20 @@ defmodule Batamanta.ERTS.Cache do
   def install(native, entry, fill, check, on_progress) do
     File.mkdir_p!(Path.dirname(entry))
 
-    case Native.request(native, :lock, %{path: entry <> ".lock"}, on_progress) do
-      {:ok, %{lock: lock}} ->
-        try do
-          case lookup(entry) do
-            {:ok, info} -> {:ok, info, :hit}
-            :miss -> fill_entry(entry, fill, check)
-          end
-        after
-          Native.request(native, :unlock, %{lock: lock})
+    locked =
+      Native.with_lock(native, %{path: entry <> ".lock"}, on_progress, fn ->
+        case lookup(entry) do
+          {:ok, info} -> {:ok, info, :hit}
+          :miss -> fill_entry(entry, fill, check)
         end
+      end)
 
+    case locked do
       {:error, _code, message} ->
         {:error, "cannot lock the ERTS cache entry #{entry}: #{message}"}
+
+      result ->
+        result
     end
   end
 

@@ -13,6 +13,9 @@ defmodule Batamanta.ERTS.Index do
   alias Batamanta.Native
 
   @ttl_seconds 3600
+  # builds.txt lists every OTP build Hex has and is ~100 KiB; 4 MiB leaves it room to grow
+  # and stops a mirror or proxy that never ends its body, on disk and in memory.
+  @max_bytes 4 * 1024 * 1024
 
   @doc """
   The parsed index of `source`: the kept copy when younger than an hour, else a fresh
@@ -39,7 +42,7 @@ defmodule Batamanta.ERTS.Index do
   defp fresh(path, now) do
     with {:ok, %File.Stat{type: :regular, mtime: mtime}} <- File.stat(path, time: :posix),
          true <- (now - mtime) in 0..(@ttl_seconds - 1),
-         {:ok, text} <- File.read(path) do
+         {:ok, text} <- read(path) do
       {:ok, text}
     else
       _ -> :stale
@@ -50,11 +53,32 @@ defmodule Batamanta.ERTS.Index do
   # The list is small: one retry tells a blip from an outage without a long wait.
   defp download(source, native, path, on_progress) do
     File.mkdir_p!(Path.dirname(path))
-    args = %{url: source.index_url, output: path, sha256: nil, retries: 1}
+    args = %{url: source.index_url, output: path, sha256: nil, retries: 1, max_bytes: @max_bytes}
 
-    case Native.request(native, :fetch, args, on_progress) do
-      {:ok, _} -> {:ok, keep_if_listed(Source.parse_index(source, File.read!(path)), path)}
+    with {:ok, _} <- Native.request(native, :fetch, args, on_progress),
+         {:ok, text} <- read(path) do
+      {:ok, keep_if_listed(Source.parse_index(source, text), path)}
+    else
       {:error, _code, message} -> {:unavailable, "the OTP list could not be fetched: #{message}"}
+      {:error, why} -> {:unavailable, "the OTP list at #{path} could not be read: #{why}"}
+    end
+  end
+
+  # Never more than the download limit in memory, whatever the file has become since.
+  defp read(path) do
+    with {:ok, file} <- File.open(path, [:read, :binary]) do
+      try do
+        case IO.binread(file, @max_bytes + 1) do
+          :eof -> {:ok, ""}
+          text when byte_size(text) > @max_bytes -> {:error, "larger than #{@max_bytes} bytes"}
+          text when is_binary(text) -> {:ok, text}
+          {:error, reason} -> {:error, :file.format_error(reason)}
+        end
+      after
+        File.close(file)
+      end
+    else
+      {:error, reason} -> {:error, :file.format_error(reason)}
     end
   end
 

@@ -27,7 +27,7 @@ defmodule Batamanta.ERTS.Source do
   Everything here is pure; fetching is `Batamanta.ERTS`'s job.
   """
 
-  alias Batamanta.Config
+  alias Batamanta.Env
 
   defstruct [:layout, :base, :triple, :index_url]
 
@@ -67,8 +67,7 @@ defmodule Batamanta.ERTS.Source do
   def resolve(nil, triple, env) do
     case @hex_arch do
       %{^triple => arch} ->
-        hex =
-          String.trim_trailing(Config.non_empty(env["BATAMANTA_HEX_OTP_URL"]) || @hex_url, "/")
+        hex = String.trim_trailing(Env.value(env, "BATAMANTA_HEX_OTP_URL") || @hex_url, "/")
 
         base = "#{hex}/#{arch}/ubuntu-22.04"
 

@@ -11,8 +11,11 @@ defmodule Mix.Tasks.Batamanta.Clean do
     * `--erts` - `$XDG_CACHE_HOME/batamanta/erts` (default `~/.cache/...`): OTP trees
       downloaded by `mix batamanta`. The next build downloads them again.
     * `--extractions` - the binaries' extraction cache (`$BATAMANTA_CACHE_DIR`, else
-      `$XDG_CACHE_HOME/batamanta`, else `~/.cache/batamanta`). Only directories carrying
-      the dispenser's marker are removed, and only when no running binary uses them.
+      `$XDG_CACHE_HOME/batamanta`, else `~/.cache/batamanta`, and the private
+      `$TMPDIR/batamanta-<uid>` binaries fall back to when that is unusable). Only
+      extractions carrying the dispenser's marker and the dispenser's own leftovers are
+      removed, and only when no running binary uses them; the "Cache" section of
+      `docs/FORMAT.md` describes the layout.
     * `--all` - both (the default).
 
   Nothing batamanta did not create is deleted.
@@ -21,11 +24,9 @@ defmodule Mix.Tasks.Batamanta.Clean do
   use Mix.Task
 
   alias Batamanta.ERTS.Cache
-  alias Batamanta.{Native, Output, Release}
+  alias Batamanta.{ExtractionCache, Native, Output, Staged}
 
   @switches [erts: :boolean, extractions: :boolean, all: :boolean]
-  @marker ".batamanta-extraction"
-  @leftover_prefixes [".batamanta-tmp-", ".batamanta-trash-"]
 
   @impl true
   def run(argv) do
@@ -43,74 +44,31 @@ defmodule Mix.Tasks.Batamanta.Clean do
 
   defp clean_erts(env) do
     dir = Cache.root(env)
-    size = Release.disk_size(dir)
+    size = Staged.disk_size(dir)
     File.rm_rf!(dir)
     Mix.shell().info("erts: removed #{dir} (#{Output.bytes(size)})")
   end
 
   defp clean_extractions(env) do
-    dir = extraction_dir(env)
     native = Native.start()
 
     try do
-      names =
-        case File.ls(dir) do
-          {:ok, names} -> names
-          {:error, _} -> []
-        end
+      dirs = ExtractionCache.dirs(env)
 
-      {removed, busy} =
-        names
-        |> Enum.filter(&ours?(dir, &1))
-        |> Enum.map(&remove_unused(native, Path.join(dir, &1)))
-        |> Enum.split_with(&is_integer/1)
+      if not Enum.any?(dirs, &File.dir?/1) do
+        Mix.shell().info("extractions: none (no #{Enum.join(dirs, " or ")})")
+      end
 
-      Mix.shell().info(
-        "extractions: removed #{length(removed)} from #{dir} (#{Output.bytes(Enum.sum(removed))})" <>
-          if(busy == [], do: "", else: "; kept #{length(busy)} in use by a running binary")
-      )
+      for dir <- dirs, File.dir?(dir) do
+        %{removed: removed, busy: busy} = ExtractionCache.remove_unused(native, dir)
+
+        Mix.shell().info(
+          "extractions: removed #{length(removed)} from #{dir} (#{Output.bytes(Enum.sum(removed))})" <>
+            if(busy == 0, do: "", else: "; kept #{busy} in use by a running binary")
+        )
+      end
     after
       Native.close(native)
-    end
-  end
-
-  @doc false
-  def extraction_dir(env) do
-    case env["BATAMANTA_CACHE_DIR"] do
-      dir when dir not in [nil, ""] -> Path.expand(dir)
-      _ -> Path.join(Cache.cache_home(env), "batamanta")
-    end
-  end
-
-  # The dispenser names extractions `<app>-<version>-<16 hex>` and writes its marker,
-  # starting with `app=`, into each; half-made ones carry its temporary prefixes.
-  defp ours?(dir, name) do
-    path = Path.join(dir, name)
-
-    cond do
-      not File.dir?(path) or File.lstat!(path).type != :directory -> false
-      String.starts_with?(name, @leftover_prefixes) -> true
-      name =~ ~r/^.+-[0-9a-f]{16}$/ -> marker?(Path.join(path, @marker))
-      true -> false
-    end
-  end
-
-  defp marker?(path) do
-    match?({:ok, "app=" <> _}, File.read(path))
-  end
-
-  # A running binary holds LOCK_SH on its extraction, so a free LOCK_EX proves that no
-  # process uses it; the lock is kept while deleting so none starts meanwhile.
-  defp remove_unused(native, path) do
-    case Native.request(native, :lock, %{path: path, wait: false, create: false}) do
-      {:ok, %{lock: lock}} ->
-        size = Release.disk_size(path)
-        File.rm_rf!(path)
-        Native.request(native, :unlock, %{lock: lock})
-        size
-
-      {:error, _code, _message} ->
-        :busy
     end
   end
 end

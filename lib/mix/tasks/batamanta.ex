@@ -12,12 +12,24 @@ defmodule Mix.Tasks.Batamanta do
   runtime, the boot files and a launch description are packed into a zstd-compressed
   payload and appended to a small launcher, the *dispenser*. On first run the
   dispenser extracts the payload into a per-user cache (`$BATAMANTA_CACHE_DIR`, default
-  `$XDG_CACHE_HOME/batamanta`) and execs the VM, so signals, the TTY, stdin/stdout and
-  the exit status pass straight through.
+  `$XDG_CACHE_HOME/batamanta`; the "Cache" section of docs/FORMAT.md has the layout) and
+  execs the VM, so signals, the TTY, stdin/stdout and the exit status pass straight
+  through.
 
-  The output lands in the project root as `<binary_name>-<version>-<arch>-<os>`, for
+  The output lands in the project root as `<name>-<version>-<arch>-<os>`, for
   example `hello-0.1.0-x86_64-linux` (`-x86_64-linux-musl` for musl, `.exe` for
-  Windows).
+  Windows), where the name is `binary_name`, else the release's name (the app's for an
+  escript), so each release of a project gets its own file.
+
+  At the root of an umbrella project, `mix batamanta` builds the umbrella's release
+  (its only one, `default_release`, or `--release`; an umbrella has no implicit
+  release, so it must define `releases:`), and the binary is named after it. Inside a
+  child app it builds that app's release.
+
+  Builds run in a private temporary directory (a fresh random name under `TMPDIR`,
+  mode 0700), so builds of one project can run at once: the `mix release` step of one
+  project takes turns, and the output is written under a temporary name and renamed
+  into place, so builds into the same path each leave a whole binary.
 
   ## Configuration
 
@@ -33,57 +45,7 @@ defmodule Mix.Tasks.Batamanta do
         ]
       end
 
-    * `execution_mode` (`--mode`, `-m`) - `:cli` (default), `:tui` or `:daemon`.
-      In `:cli` mode the app starts as with `bin/app start` and ends the program with
-      `System.halt/1`.
-
-    * `format` (`--format`) - `:release` or `:escript`. Default: `:escript` when the
-      project has an `escript:` config, `:release` otherwise. An escript binary holds
-      the escript (built with `mix escript.build` into a temporary path) and a minimal
-      runtime: the emulator, kernel, stdlib and the OTP applications of the project's
-      application tree (`extra_applications`, deps), with their NIFs. The compiler's
-      modules are left out unless the tree lists `:compiler` (add it to
-      `extra_applications` if the escript compiles code at run time). NIFs that load
-      system libraries are reported: `:crypto` needs `libcrypto.so.3` on the target.
-
-    * `compression` (`--compression`, `-c`) - zstd level from `1` to `19`. Default: `9`.
-      `3` builds fastest, `19` gives the smallest binary.
-
-    * `binary_name` (`--binary-name`) - the name of the output file, without `/`.
-      Default: the app name.
-
-    * `output` (`--output`, `-o`) - the output path. Default:
-      `<project root>/<binary_name>-<version>-<arch>-<os>`.
-
-    * `otp_version` (`--otp-version`) - `:auto` (default) or an OTP version string such
-      as `"25.2.3"`.
-
-    * `erts_target` (`--erts-target`) - `:auto` (default, this machine),
-      `:ubuntu_22_04_x86_64`, `:ubuntu_22_04_arm64`, `:alpine_3_19_x86_64`,
-      `:alpine_3_19_arm64`, `:macos_12_x86_64`, `:macos_12_arm64` or `:windows_x86_64`.
-
-    * `force_os` (`--force-os`), `force_arch` (`--force-arch`), `force_libc`
-      (`--force-libc`) - override one part of the target: `:linux`, `:macos` or
-      `:windows`; `:x86_64` or `:aarch64`; `:gnu` or `:musl` (Linux only).
-
-    * `erts_source` (`--erts-source`) - base URL of an ERTS mirror laid out as
-      `<base>/<triple>/SHA256SUMS` and `<base>/<triple>/OTP-<version>.tar.gz`. Default:
-      `$BATAMANTA_ERTS_SOURCE`, else Hex's public OTP builds for glibc Linux. Runtimes are
-      cached in `$XDG_CACHE_HOME/batamanta/erts`; `mix batamanta.clean` removes them.
-
-    * `escript_module` (`--escript-module`) - the escript's main module. Default: the
-      `main_module` of the project's `escript:` config.
-
-    * `release` (`--release`) - which release to build when the project defines several.
-      Default: the only one, `default_release`, or the app's implicit release.
-
-    * `show_banner` (`--no-banner`) - show the banner before the build: an image with
-      the kitty graphics or iTerm2 inline-image protocol when the terminal advertises
-      one, sixel through `img2sixel` on sixel terminals, text otherwise; never without
-      a terminal or in CI. Default: `true`.
-
-    * `--quiet`, `-q` - print only errors and the output path. Default: off.
-
+  #{Batamanta.Config.doc()}
   Flags take the value's name without the colon: `--mode tui`, `--erts-target
   alpine_3_19_x86_64`. An invalid value stops the build with a message that names the
   option and lists the valid ones.
@@ -150,17 +112,22 @@ defmodule Mix.Tasks.Batamanta do
 
   use Mix.Task
 
-  alias Batamanta.{Native, Output, Pipeline}
+  alias Batamanta.{BuildDir, Native, Output, Pipeline}
 
   @impl true
   def run(argv) do
+    Output.plain_if_asked(System.get_env())
     build = Pipeline.resolve_config(Mix.Project.config(), argv)
-    tmp = Path.join(System.tmp_dir!(), "batamanta-#{System.unique_integer([:positive])}")
+
+    tmp =
+      case BuildDir.create() do
+        {:ok, tmp} -> tmp
+        {:error, message} -> Mix.raise(message)
+      end
+
     native = Native.start()
 
     try do
-      File.mkdir_p!(tmp)
-
       built =
         %{build | native: native, tmp: tmp}
         |> Pipeline.resolve_target()

@@ -78,25 +78,34 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
   end
 
   defp build do
-    swift = swift_executable()
+    env = System.get_env()
+    swift = swift_executable(env)
     started = System.monotonic_time(:millisecond)
     bin_dir = Path.join(@root, "priv/bin")
     File.mkdir_p!(bin_dir)
 
     for product <- @products do
-      swift_build(swift, product)
-      install(product, Path.join(bin_dir, product))
+      swift_build(swift, product, scratch_args(env))
+      install(product, Path.join(bin_dir, product), scratch_args(env))
     end
 
     elapsed = System.monotonic_time(:millisecond) - started
     Mix.shell().info("Compiled batamanta-native and the dispensers (#{elapsed} ms)")
   end
 
-  defp swift_executable do
-    case System.get_env("SWIFT") do
-      nil -> System.find_executable("swift") || missing_swift("`swift` is not on PATH")
+  @doc false
+  def swift_executable(env) do
+    case env["SWIFT"] do
+      nil -> find_executable("swift", env) || missing_swift("`swift` is not on PATH")
       "" -> missing_swift("SWIFT is set but empty")
-      path -> System.find_executable(path) || missing_swift("SWIFT=#{path} is not an executable")
+      path -> find_executable(path, env) || missing_swift("SWIFT=#{path} is not an executable")
+    end
+  end
+
+  defp find_executable(name, env) do
+    case :os.find_executable(String.to_charlist(name), String.to_charlist(env["PATH"] || "")) do
+      false -> nil
+      path -> List.to_string(path)
     end
   end
 
@@ -111,9 +120,9 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
     """)
   end
 
-  defp swift_build(swift, product) do
+  defp swift_build(swift, product, scratch_args) do
     args =
-      ["build", "-c", "release", "--product", product] ++ scratch_args() ++ erl_interface_args()
+      ["build", "-c", "release", "--product", product] ++ scratch_args ++ erl_interface_args()
 
     case System.cmd(swift, args, cd: @root, stderr_to_stdout: true) do
       {_output, 0} ->
@@ -145,8 +154,9 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
     end
   end
 
-  defp scratch_args do
-    case System.get_env("BATAMANTA_SWIFT_SCRATCH") do
+  @doc false
+  def scratch_args(env) do
+    case env["BATAMANTA_SWIFT_SCRATCH"] do
       nil -> []
       "" -> []
       dir -> ["--scratch-path", Path.expand(dir, @root)]
@@ -166,15 +176,15 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
     ]
   end
 
-  defp build_dir do
-    case scratch_args() do
+  defp build_dir(scratch_args) do
+    case scratch_args do
       [_, dir] -> Path.join(dir, "release")
       [] -> Path.join(@root, ".build/release")
     end
   end
 
-  defp install(product, destination) do
-    source = Path.join(build_dir(), product)
+  defp install(product, destination, scratch_args) do
+    source = Path.join(build_dir(scratch_args), product)
 
     unless File.regular?(source) do
       Mix.raise("swift build reported success but #{source} does not exist")

@@ -2,7 +2,7 @@ defmodule Mix.Tasks.Batamanta.InspectTest do
   # Swaps the global Mix.shell/0 to capture what the task prints.
   use ExUnit.Case, async: false
 
-  alias Batamanta.Native
+  alias Batamanta.{Native, Products}
 
   @moduletag :tmp_dir
 
@@ -40,7 +40,7 @@ defmodule Mix.Tasks.Batamanta.InspectTest do
       pack = %{source: source, output: payload, level: 3, mtime: 0}
       assert {:ok, packed} = Native.request(native, :pack, pack)
 
-      assert {:ok, dispenser} = Native.product_path("batamanta-dispenser")
+      assert {:ok, dispenser} = Products.path("batamanta-dispenser")
 
       args = %{
         dispenser: dispenser,

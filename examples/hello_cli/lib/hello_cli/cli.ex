@@ -2,7 +2,9 @@ defmodule HelloCli.CLI do
   @moduledoc """
   The command line of the example: `hello [command] [args...]`.
 
-  It finishes like every batamanta CLI app: by calling `System.halt/1` with the exit status.
+  It finishes like every batamanta CLI app: by calling `System.halt/1` with the exit
+  status, also when a command raises, throws or exits: the VM runs with `--no-halt`, so a
+  crash that only ended the task would leave it running forever.
   """
 
   @usage """
@@ -16,10 +18,20 @@ defmodule HelloCli.CLI do
     env NAME...     print environment variables
     wait            keep running until stopped (SIGTERM runs the application's stop/1)
     crash           fail while the application starts
+    raise           raise an exception in the command (exits 1)
   """
 
   def run(argv) do
-    System.halt(command(argv))
+    status =
+      try do
+        command(argv)
+      catch
+        kind, reason ->
+          IO.puts(:stderr, Exception.format(kind, reason, __STACKTRACE__))
+          1
+      end
+
+    System.halt(status)
   end
 
   defp command([]) do
@@ -60,6 +72,10 @@ defmodule HelloCli.CLI do
   defp command(["wait"]) do
     IO.puts("waiting")
     Process.sleep(:infinity)
+  end
+
+  defp command(["raise"]) do
+    raise "hello_cli was asked to raise"
   end
 
   defp command(other) do

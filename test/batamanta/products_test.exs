@@ -1,15 +1,15 @@
-defmodule Batamanta.NativeLookupTest do
+defmodule Batamanta.ProductsTest do
   # Changes the VM's environment, so it cannot run alongside other tests.
   use ExUnit.Case, async: false
 
-  alias Batamanta.Native
+  alias Batamanta.Products
 
   test "BATAMANTA_NATIVE pointing nowhere is a clear error" do
     previous = System.get_env("BATAMANTA_NATIVE")
     System.put_env("BATAMANTA_NATIVE", "/nonexistent/batamanta-native")
 
     try do
-      error = assert_raise Mix.Error, fn -> Native.executable_path!() end
+      error = assert_raise Mix.Error, fn -> Products.native_helper!() end
       assert error.message =~ "/nonexistent/batamanta-native"
       assert error.message =~ "mix compile"
     after

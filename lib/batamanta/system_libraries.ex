@@ -1,4 +1,4 @@
-defmodule Batamanta.ELF do
+defmodule Batamanta.SystemLibraries do
   @moduledoc """
   Which system libraries a build's NIFs and port programs load on the target, for
   example `libcrypto.so.3` for `crypto.so`. The `DT_NEEDED` names come from the helper's

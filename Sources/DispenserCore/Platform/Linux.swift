@@ -1,0 +1,49 @@
+import CLibc
+
+/// Every call the dispensers make that is specific to Linux, with its C side in
+/// CLibc/platform_linux.c (argv from the initial stack, syncfs, pipe2, close_range). A port
+/// to another system replaces these two files; the rest of the dispensers is POSIX.
+enum Platform {
+    /// Opens this very executable, whatever argv[0] says and even after it was replaced.
+    static let ownExecutable: [UInt8] = Array("/proc/self/exe".utf8)
+
+    /// Flushes the file system holding `descriptor`, so a finished extraction survives a crash.
+    static func syncFileSystem(_ descriptor: Int32) -> Int32 { bm_syncfs(descriptor) }
+
+    static func fillRandom(_ buffer: UnsafeMutableRawBufferPointer) {
+        _ = getrandom(buffer.baseAddress, buffer.count, 0)
+    }
+
+    /// pipe(2) with both ends close-on-exec from the start; 0 or -1 with errno set.
+    static func makePipe(_ ends: UnsafeMutablePointer<Int32>) -> Int32 { bm_pipe_cloexec(ends) }
+
+    /// Closes every descriptor above stderr except `kept`.
+    static func closeDescriptors(keeping kept: Int32) { bm_close_descriptors_except(kept) }
+
+    /// Alive and not a zombie: a VM that died but is not reaped yet is not running.
+    static func isAlive(_ pid: Int32) -> Bool {
+        let path = joined(Array("/proc/".utf8), decimalDigits(UInt64(pid)), Array("/stat".utf8))
+        guard case .success(let file) = FileDescriptor.currentDirectory.open(path, O_RDONLY) else { return false }
+        defer { file.close() }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        guard case .success(let count) = buffer.withUnsafeMutableBytes({ file.read(fromAbsoluteOffset: 0, into: $0) }), count > 0 else { return false }
+        // `pid (comm) S ...`: comm may contain anything, so the state follows the last ')'.
+        guard let close = buffer[0..<count].lastIndex(of: UInt8(ascii: ")")), close + 2 < count else { return false }
+        let state = buffer[close + 2]
+        return state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
+    }
+
+    /// The executable `pid` runs, or nil when it is gone or belongs to another user.
+    static func executable(of pid: Int32) -> [UInt8]? {
+        linkTarget(joined(Array("/proc/".utf8), decimalDigits(UInt64(pid)), Array("/exe".utf8)))
+    }
+
+    /// sigwaitinfo(2): the next of the blocked `signals`, or -1 with errno set.
+    static func waitForSignal(_ signals: inout sigset_t, _ info: inout siginfo_t) -> Int32 {
+        sigwaitinfo(&signals, &info)
+    }
+
+    /// Whether the kernel itself sent the signal (the terminal driver does, to the whole
+    /// foreground process group), rather than a process.
+    static func isFromKernel(_ info: siginfo_t) -> Bool { info.si_code == SI_KERNEL }
+}
