@@ -59,12 +59,13 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CGlibc", path: "Sources/CGlibc"),
         .target(name: "CLibc", path: "Sources/CLibc", cSettings: [.unsafeFlags(["-nostdlibinc"] + muslHeaders)]),
 
         .target(name: "BatamantaFormat", dependencies: ["CZstd"], path: "Sources/BatamantaFormat"),
         .target(
             name: "BatamantaNative",
-            dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CZlib", "CCurl"],
+            dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CZlib", "CCurl", "CGlibc"],
             path: "Sources/BatamantaNative"
         ),
         // Only main.swift: the library stays testable, while the static stdlib (which the

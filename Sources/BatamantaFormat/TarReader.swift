@@ -71,8 +71,8 @@ public struct TarReader {
                     continue
                 }
                 switch extendedType {
-                case UInt8(ascii: "L"): paxPath = cString(extended[...])
-                case UInt8(ascii: "K"): paxLinkPath = cString(extended[...])
+                case Ustar.Typeflag.gnuLongName: paxPath = cString(extended[...])
+                case Ustar.Typeflag.gnuLongLink: paxLinkPath = cString(extended[...])
                 default: try parsePax()
                 }
                 state = .padding(remaining: padding(UInt64(extended.count)))
@@ -140,19 +140,20 @@ public struct TarReader {
             state = .secondZeroBlock
             return nil
         }
-        guard header[257..<262].elementsEqual("ustar".utf8) else { throw .corrupt(.tarMagic) }
-        let storedChecksum = try parseOctal(header[148..<156])
+        // Only "ustar": GNU tar writes "ustar " where POSIX has "ustar\0".
+        guard header[Ustar.magic].starts(with: "ustar".utf8) else { throw .corrupt(.tarMagic) }
+        let storedChecksum = try parseOctal(header[Ustar.checksum])
         var sum: UInt64 = 0
         for (index, byte) in header.enumerated() {
-            sum += (148..<156).contains(index) ? UInt64(UInt8(ascii: " ")) : UInt64(byte)
+            sum += Ustar.checksum.contains(index) ? UInt64(UInt8(ascii: " ")) : UInt64(byte)
         }
         guard sum == storedChecksum else { throw .corrupt(.tarChecksum) }
 
-        let typeflag = header[156]
-        var size = try parseOctal(header[124..<136])
+        let typeflag = header[Ustar.typeflag]
+        var size = try parseOctal(header[Ustar.size])
         if let long = paxSize { size = long }
-        let gnuLongName = typeflag == UInt8(ascii: "L") || typeflag == UInt8(ascii: "K")
-        if typeflag == UInt8(ascii: "x") || (gnuLongName && dialect == .foreign) {
+        let gnuLongName = typeflag == Ustar.Typeflag.gnuLongName || typeflag == Ustar.Typeflag.gnuLongLink
+        if typeflag == Ustar.Typeflag.paxExtended || (gnuLongName && dialect == .foreign) {
             guard size <= TarReader.maxPaxSize else { throw .corrupt(.tarPax) }
             extended.removeAll(keepingCapacity: true)
             extendedType = typeflag
@@ -161,9 +162,9 @@ public struct TarReader {
         }
         let kind: TarEntryKind
         switch typeflag {
-        case UInt8(ascii: "0"), 0: kind = .file
-        case UInt8(ascii: "5"): kind = .directory
-        case UInt8(ascii: "2"): kind = .symlink
+        case Ustar.Typeflag.file, Ustar.Typeflag.oldFile: kind = .file
+        case Ustar.Typeflag.directory: kind = .directory
+        case Ustar.Typeflag.symlink: kind = .symlink
         default: throw .corrupt(.tarEntryType)
         }
         guard kind == .file || size == 0 else { throw .corrupt(.tarEntrySize) }
@@ -173,14 +174,14 @@ public struct TarReader {
             path = long
         } else {
             path = []
-            let prefix = cString(header[345..<500])
+            let prefix = cString(header[Ustar.prefix])
             if !prefix.isEmpty {
                 path = prefix
                 path.append(UInt8(ascii: "/"))
             }
-            path.append(contentsOf: cString(header[0..<100]))
+            path.append(contentsOf: cString(header[Ustar.name]))
         }
-        let linkTarget = kind == .symlink ? (paxLinkPath ?? cString(header[157..<257])) : []
+        let linkTarget = kind == .symlink ? (paxLinkPath ?? cString(header[Ustar.linkName])) : []
         paxPath = nil
         paxLinkPath = nil
         paxSize = nil
@@ -198,8 +199,8 @@ public struct TarReader {
         }
         let normalized = try tree.admit(path, kind: kind, linkTarget: linkTarget)
         let entry = TarEntryHeader(
-            path: normalized, kind: kind, mode: UInt32(try parseOctal(header[100..<108]) & 0o7777),
-            size: size, mtime: try parseOctal(header[136..<148]), linkTarget: linkTarget)
+            path: normalized, kind: kind, mode: UInt32(try parseOctal(header[Ustar.mode]) & 0o7777),
+            size: size, mtime: try parseOctal(header[Ustar.mtime]), linkTarget: linkTarget)
         state = .fileData(remaining: size, padding: padding(size))
         return .entryStart(entry)
     }

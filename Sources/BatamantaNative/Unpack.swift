@@ -7,10 +7,10 @@ import Glibc
 /// relative symlinks (`bin/epmd -> ../erts-*/bin/epmd`) are kept, and symlinks that
 /// leave the tree (into `/usr/share/javascript`, say) are left out and reported.
 enum Unpack {
-    static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+    static func run(_ arguments: Arguments, _ context: RequestContext) throws(CommandError) -> Term {
         let archive = try arguments.path("archive")
         let output = try arguments.path("output")
-        let result = try unpack(archive, into: output, progress: progress)
+        let result = try unpack(archive, into: output, progress: context.progress)
         return .record([
             "entries": .integer(clamping: result.entries),
             "dropped": .list(result.dropped.map { .record(["path": .binary($0.path), "target": .binary($0.target)]) }),
@@ -63,7 +63,7 @@ enum Unpack {
 
     private static func refused(_ archive: FilePath, _ error: FormatError) -> CommandError {
         var message = "cannot unpack \(archive): \(error.summary)"
-        if case .unsafeEntry(_, let entryPath) = error { message += " (\(FilePath(entryPath)))" }
+        if case .unsafeEntry(_, let entryPath) = error { message += " (\(String(decoding: entryPath, as: UTF8.self)))" }
         return CommandError(.corrupt, message)
     }
 }
@@ -135,7 +135,8 @@ private struct TreeExtractor {
     func finish(dropping dropped: [TarLink]) throws(CommandError) {
         for link in links where !dropped.contains(link) {
             let path = root.appending(link.path)
-            let result = FilePath(link.target).withCString { target in path.withCString { symlink(target, $0) } }
+            guard let target = FilePath(link.target) else { throw CommandError(.corrupt, "\(path) links to an unusable target") }
+            let result = target.withCString { target in path.withCString { symlink(target, $0) } }
             guard result == 0 else { throw CommandError(.current, "create symlink", path) }
         }
         // In entry order: a directory's own entry may follow its implicit creation.
