@@ -151,15 +151,6 @@ defmodule Batamanta.CrossE2ETest do
     assert output =~ "Available: 25.0.1"
   end
 
-  test "aarch64 without a dispenser for it is refused, naming what is missing", context do
-    {output, status} =
-      mix(context, "hello_cli", ["batamanta", "--erts-target", "alpine_3_19_arm64"])
-
-    assert status != 0
-    assert output =~ "target aarch64-linux-musl needs a dispenser built for aarch64"
-    assert output =~ "priv/bin/batamanta-dispenser-aarch64-linux-musl"
-  end
-
   test "macOS and Windows are refused: the dispenser is Linux-only", context do
     for target <- ["macos_12_arm64", "windows_x86_64"] do
       {output, status} = mix(context, "hello_cli", ["batamanta", "--erts-target", target])

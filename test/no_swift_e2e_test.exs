@@ -109,7 +109,10 @@ defmodule Batamanta.NoSwiftE2ETest do
   test "a :cli, a :tui and a :daemon binary build and run; a tampered artifact is refused",
        context do
     {cli, output} = batamanta!(context, :cli)
-    assert output =~ "Installed batamanta's prebuilt helper and 3 dispensers for x86_64-linux-gnu"
+
+    assert output =~
+             ~r/Installed batamanta's prebuilt helper and \d+ dispensers for x86_64-linux-gnu/
+
     refute File.exists?(Path.join(context.package, ".build"))
     assert {"hello without swift\n", 0} = System.cmd(cli, ["greet"], env: context.env)
 

@@ -65,8 +65,10 @@ defmodule Batamanta.PackageReproducibleE2ETest do
 
     names = manifest |> String.split("\n", trim: true) |> Enum.map(&Path.basename/1)
 
-    for product <- Mix.Tasks.Compile.BatamantaNative.products() do
-      assert product in names, "#{product} is not in the package's MANIFEST"
+    for output <- Mix.Tasks.Compile.BatamantaNative.source_outputs() do
+      assert Path.basename(output) in names, "#{output} is not in the package's MANIFEST"
     end
+
+    assert Enum.any?(names, &String.ends_with?(&1, "-aarch64-linux"))
   end
 end

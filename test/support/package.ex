@@ -8,11 +8,16 @@ defmodule Batamanta.Test.Package do
   @doc "This checkout."
   def checkout, do: @checkout
 
-  @doc "Runs `scripts/package dest` in `checkout`; returns its output, or fails the test."
+  @doc """
+  Runs `scripts/package dest` in `checkout`; returns its output, or raises. Every
+  checkout uses this one's aarch64 sysroot, which `scripts/install-deps` fetched.
+  """
   def build!(dest, checkout \\ @checkout) do
+    sysroot = Batamanta.Dispenser.Cross.sysroot()
+
     {output, status} =
       System.cmd(Path.join(checkout, "scripts/package"), [dest],
-        env: [{"MIX_ENV", nil}],
+        env: [{"MIX_ENV", nil}, {"BATAMANTA_AARCH64_SYSROOT", sysroot}],
         stderr_to_stdout: true
       )
 

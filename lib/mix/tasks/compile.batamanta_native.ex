@@ -38,6 +38,7 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
   use Mix.Task.Compiler
 
   alias Batamanta.{NativeArtifacts, RuntimeLibraries}
+  alias Batamanta.Dispenser.Cross
 
   @root Path.expand("../../..", __DIR__)
   @products [
@@ -64,14 +65,22 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
 
   @impl true
   def clean do
-    Enum.each([@origin_stamp | @products], &File.rm(output_path(&1)))
+    outputs = Enum.map([@origin_stamp | @products], &output_path/1) ++ Cross.outputs()
+    Enum.each(outputs, &File.rm/1)
   end
 
   @doc false
   def root, do: @root
 
-  @doc "The products a source build places in `priv/bin/`, which a release ships prebuilt."
-  def products, do: @products
+  @doc """
+  The files a source build on this machine places in `priv/bin/`, which a release ships
+  prebuilt: the SwiftPM products, and the cross-built dispensers when their inputs are
+  here.
+  """
+  def source_outputs do
+    swiftpm = Enum.map(@products, &output_path/1)
+    if Cross.missing_inputs() == [], do: swiftpm ++ Cross.outputs(), else: swiftpm
+  end
 
   @doc "Where the compiled product `name` is placed."
   def output_path(name), do: Path.join([@root, "priv", "bin", name])
@@ -118,7 +127,7 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
       __ENV__.file | Path.wildcard(Path.join(@root, "Sources/**"))
     ]
 
-    stamp() != "source" or newer?(inputs, Enum.map(@products, &output_path/1))
+    stamp() != "source" or newer?(inputs, source_outputs())
   end
 
   defp stamp do
@@ -185,9 +194,22 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
       install_product(product, Path.join(bin_dir, product))
     end
 
+    cross_build()
+
     write_stamp("source")
     elapsed = System.monotonic_time(:millisecond) - started
     Mix.shell().info("Compiled batamanta-native and the dispensers (#{elapsed} ms)")
+  end
+
+  # The other arch's dispensers, when this machine has their inputs (scripts/install-deps
+  # fetches them); without them a build for that arch says what is missing.
+  defp cross_build do
+    if Cross.missing_inputs() == [] and Cross.outputs() != [] do
+      started = System.monotonic_time(:millisecond)
+      with {:error, message} <- Cross.build(), do: Mix.raise(message)
+      elapsed = System.monotonic_time(:millisecond) - started
+      Mix.shell().info("Compiled the #{Cross.arch()} dispensers (#{elapsed} ms)")
+    end
   end
 
   # `why` is the reason for building from source, which the error repeats: without it,
