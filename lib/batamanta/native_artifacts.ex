@@ -103,7 +103,7 @@ defmodule Batamanta.NativeArtifacts do
         {:error, reason} ->
           {:error,
            "prebuilt artifact #{path}, listed in MANIFEST, cannot be read: " <>
-             :file.format_error(reason)}
+             to_string(:file.format_error(reason))}
       end
     end)
   end
