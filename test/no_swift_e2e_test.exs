@@ -2,7 +2,8 @@ defmodule Batamanta.NoSwiftE2ETest do
   # A user with no Swift (issue 11): a fresh `mix new --sup` app depends on the tree
   # `scripts/package` writes, copied elsewhere, and builds and runs a :cli, a :tui and a
   # :daemon binary in a mount namespace where /opt/swift is an empty tmpfs and PATH
-  # has no swift. A tampered artifact is then refused, naming the file.
+  # has no swift. A tampered artifact is then refused, naming the file, and a package
+  # with no artifacts for this host says which triple is missing and how to get Swift.
   use ExUnit.Case, async: false
 
   alias Batamanta.Test.Package
@@ -140,5 +141,24 @@ defmodule Batamanta.NoSwiftE2ETest do
     assert status != 0
     assert output =~ "prebuilt artifact #{tampered} does not match its checksum in MANIFEST"
     assert output =~ "That needs a Swift 6 toolchain"
+
+    # A package built on another kind of host only.
+    native = Path.join(context.package, "priv/native")
+    File.rename!(Path.join(native, "x86_64-linux-gnu"), Path.join(native, "aarch64-linux-gnu"))
+    manifest = Path.join(native, "MANIFEST")
+
+    File.write!(
+      manifest,
+      String.replace(File.read!(manifest), "x86_64-linux-gnu/", "aarch64-linux-gnu/")
+    )
+
+    {output, status} = no_swift(context, context.app, ["mix", "deps.compile", "batamanta"])
+    assert status != 0
+
+    assert output =~
+             "no prebuilt helper for this machine's host triple x86_64-linux-gnu " <>
+               "(it has aarch64-linux-gnu)"
+
+    assert output =~ "https://www.swift.org/install/"
   end
 end

@@ -90,22 +90,30 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
   defp origin do
     triple = NativeArtifacts.host_triple()
 
-    cond do
-      from_source_requested?() ->
-        {:source, "asked for by BATAMANTA_BUILD_FROM_SOURCE or :build_from_source"}
-
-      true ->
-        case NativeArtifacts.for_host(@root, triple) do
-          {:ok, entries} -> {:prebuilt, triple, entries}
-          {:error, []} -> {:source, "a source checkout: it has no #{manifest()}"}
-          {:error, hosts} -> {:source, no_artifact(triple, hosts)}
-        end
+    if asked = from_source_request() do
+      {:source, "asked for by #{asked}"}
+    else
+      case NativeArtifacts.for_host(@root, triple) do
+        {:ok, entries} -> {:prebuilt, triple, entries}
+        {:error, []} -> {:source, "a source checkout: it has no #{manifest()}"}
+        {:error, hosts} -> {:source, no_artifact(triple, hosts)}
+      end
     end
   end
 
-  defp from_source_requested? do
-    System.get_env("BATAMANTA_BUILD_FROM_SOURCE") not in [nil, "", "0", "false"] or
-      Application.get_env(:batamanta, :build_from_source, false) == true
+  defp from_source_request do
+    env = System.get_env("BATAMANTA_BUILD_FROM_SOURCE")
+
+    cond do
+      env not in [nil, "", "0", "false"] ->
+        "BATAMANTA_BUILD_FROM_SOURCE=#{env}"
+
+      Application.get_env(:batamanta, :build_from_source) == true ->
+        "config :batamanta, build_from_source: true"
+
+      true ->
+        nil
+    end
   end
 
   defp manifest, do: Path.relative_to(NativeArtifacts.manifest_path(@root), @root)
