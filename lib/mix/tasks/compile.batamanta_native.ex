@@ -47,6 +47,10 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
     "batamanta-dispenser-tui",
     "batamanta-dispenser-daemon"
   ]
+  # SwiftPM's output is streamed as it comes, and a quiet step (one large module can
+  # take a minute, the cross build has no output) still gets a line every @heartbeat_ms,
+  # so a build is never silent.
+  @heartbeat_ms 10_000
   # Says whether priv/bin/ holds prebuilt artifacts or a source build, so that asking
   # for the other one replaces it.
   @origin_stamp ".origin"
@@ -213,10 +217,24 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
   # fetches them); without them a build for that arch says what is missing.
   defp cross_build do
     if Cross.missing_inputs() == [] and Cross.outputs() != [] do
+      Mix.shell().info("==> cross-building the #{Cross.arch()} dispensers")
       started = System.monotonic_time(:millisecond)
-      with {:error, message} <- Cross.build(), do: Mix.raise(message)
+      task = Task.async(&Cross.build/0)
+      label = "the #{Cross.arch()} dispensers"
+      with {:error, message} <- await(task, label, started), do: Mix.raise(message)
       elapsed = System.monotonic_time(:millisecond) - started
       Mix.shell().info("Compiled the #{Cross.arch()} dispensers (#{elapsed} ms)")
+    end
+  end
+
+  defp await(task, label, started) do
+    case Task.yield(task, @heartbeat_ms) do
+      {:ok, result} ->
+        result
+
+      nil ->
+        heartbeat(label, started)
+        await(task, label, started)
     end
   end
 
@@ -246,10 +264,6 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
         SWIFT=/opt/swift/usr/bin/swift mix compile
     """)
   end
-
-  # SwiftPM's output is streamed as it comes, and a quiet step (one large module can
-  # take a minute) still gets a line every @heartbeat_ms, so a build is never silent.
-  @heartbeat_ms 10_000
 
   defp swift_build(swift, product) do
     args =
@@ -289,10 +303,14 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
         {lines |> Enum.reverse() |> Enum.join("\n"), status}
     after
       @heartbeat_ms ->
-        seconds = div(System.monotonic_time(:millisecond) - started, 1000)
-        Mix.shell().info("    still building #{product} (#{seconds} s)")
+        heartbeat(product, started)
         stream(port, product, started, lines)
     end
+  end
+
+  defp heartbeat(label, started) do
+    seconds = div(System.monotonic_time(:millisecond) - started, 1000)
+    Mix.shell().info("    still building #{label} (#{seconds} s)")
   end
 
   # The system packages a fresh machine most often lacks, recognized by what the
