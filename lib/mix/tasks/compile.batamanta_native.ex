@@ -7,7 +7,9 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
     * `batamanta-native`: the build helper `Batamanta.Native` talks to over a port;
     * `batamanta-dispenser`, `batamanta-dispenser-tui`, `batamanta-dispenser-daemon`: the
       runtime wrapper that becomes the head of every binary, one per execution mode so
-      none carries code it never runs.
+      none carries code it never runs;
+    * on x86_64, the same three dispensers for aarch64 (`<product>-aarch64-linux`), when
+      `Batamanta.Dispenser.Cross` has its inputs.
 
   A released batamanta carries them prebuilt for each supported build host
   (`Batamanta.NativeArtifacts` describes the layout). When the package has them for this
@@ -18,7 +20,7 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
 
   Otherwise it builds them from source: `swift build -c release` in batamanta's own
   directory (never the user's project), the way `elixir_make` builds NIFs, streaming
-  SwiftPM's output. That happens in a source checkout, on a host the package has no
+  SwiftPM's output, then the cross build; a quiet step still prints a line every 10 s. That happens in a source checkout, on a host the package has no
   artifacts for, when an artifact does not match its checksum (the error names the file;
   without Swift the build stops there), or when asked for:
 
