@@ -171,10 +171,21 @@ defmodule Batamanta.Dispenser.Cross do
     args =
       ["-target", "aarch64-none-none-elf", "-enable-experimental-feature", "Embedded"] ++
         ["-wmo", "-Osize", "-c", "-module-name", target, "-o", object] ++
-        cc ++ module_map_args(Path.join(work, target)) ++ files
+        reproducible_swift_args() ++ cc ++ module_map_args(Path.join(work, target)) ++ files
 
     run("swiftc", args)
   end
+
+  # The dispensers ship prebuilt and must be the same bytes from any checkout, as
+  # Package.swift's `reproducible` settings make the SwiftPM-built ones: the checkout's
+  # path is mapped to "." and Swift's incremental-codegen module hash, which covers it,
+  # is off.
+  defp reproducible_swift_args do
+    ["-file-prefix-map", "#{BatamantaNative.root()}=.", "-Xcc", prefix_map()] ++
+      ["-Xfrontend", "-disable-incremental-llvm-codegen"]
+  end
+
+  defp prefix_map, do: "-ffile-prefix-map=#{BatamantaNative.root()}=."
 
   defp compile_shims(work) do
     sources("CLibc/*.c")
@@ -184,6 +195,7 @@ defmodule Batamanta.Dispenser.Cross do
 
       args =
         ["--target=aarch64-linux-musl", "-Os", "-ffunction-sections", "-fdata-sections"] ++
+          [prefix_map()] ++
           header_args() ++ ["-I", sources("CLibc/include"), "-c", source, "-o", object]
 
       case run("clang", args) do
