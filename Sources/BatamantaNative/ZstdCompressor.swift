@@ -1,4 +1,5 @@
 import CZstd
+import Glibc
 
 /// Streams bytes into one zstd frame with the content checksum on, handing compressed
 /// output to `sink` as it is produced.
@@ -10,6 +11,12 @@ final class ZstdCompressor {
         /// Recorded in the frame header so readers can size buffers and spot truncation.
         var pledgedSize: UInt64?
     }
+
+    /// Jobs of 2 MiB give two cores work on a 10 MB release tar (the default job is 4 windows,
+    /// one job for the whole tar). With one worker or more, libzstd's output depends on the
+    /// job size but not on the number of workers, so a build gives the same bytes anywhere.
+    static let jobSize: Int32 = 2 << 20
+    static let workers = Int32(clamping: sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
     private let context: OpaquePointer
     private var output: [UInt8]
@@ -25,6 +32,10 @@ final class ZstdCompressor {
         output = [UInt8](repeating: 0, count: ZSTD_CStreamOutSize())
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, settings.level))
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1))
+        // A libzstd built without threads refuses workers and compresses on this thread.
+        if ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Self.workers)) == 0 {
+            try check(ZSTD_CCtx_setParameter(context, ZSTD_c_jobSize, Self.jobSize))
+        }
         if let pledgedSize = settings.pledgedSize {
             try check(ZSTD_CCtx_setPledgedSrcSize(context, pledgedSize))
         }

@@ -152,6 +152,18 @@ defmodule Batamanta.Config do
       values: "a release name",
       doc: "which release to build when the project defines several."
     ],
+    keep_all: [
+      type: :boolean,
+      default: false,
+      values: "boolean",
+      doc: """
+      pack the release as `mix release` made it. By default a `:cli` or `:tui` binary \
+      leaves out what it provably never runs: applications outside the application tree \
+      that no module of the tree names (`:iex`, `:sasl`), the compiler's modules when \
+      only Elixir lists `:compiler` and no module compiles code at run time, and the \
+      release's shell scripts. The build output says what was left out.\
+      """
+    ],
     show_banner: [
       flag: :banner,
       type: :boolean,

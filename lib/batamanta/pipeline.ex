@@ -183,14 +183,27 @@ defmodule Batamanta.Pipeline do
       end)
     end
 
-    timed(build, fn ->
-      {:ok, "removed build-only files (#{Output.bytes(Release.prune(release))})"}
-    end)
+    unused =
+      timed(build, fn ->
+        unused = Release.unused(release, build.config, build.project)
+        bytes = Release.prune(release, unused.files)
+        {unused, "removed build-only files#{unused_note(unused)} (#{Output.bytes(bytes)})"}
+      end)
 
     timed(build, fn ->
-      ok!(BootScript.write(Path.join([release.path, "releases", release.version])))
+      ok!(BootScript.write(Path.join([release.path, "releases", release.version]), unused))
       {build, "wrote releases/#{release.version}/batamanta.boot"}
     end)
+  end
+
+  defp unused_note(%{files: []}), do: ""
+
+  defp unused_note(unused) do
+    apps =
+      Enum.map(unused.dropped, &inspect/1) ++
+        Enum.map(unused.spec_only, &"#{inspect(&1)}'s modules")
+
+    ", left out #{Enum.join(apps ++ ["the release scripts"], ", ")} (unused; keep_all: true keeps them)"
   end
 
   @doc """
