@@ -23,6 +23,7 @@ defmodule Batamanta.Pipeline do
   alias Batamanta.{
     AppTree,
     Banner,
+    BeamLiterals,
     BootScript,
     Build,
     Config,
@@ -187,7 +188,11 @@ defmodule Batamanta.Pipeline do
       timed(build, fn ->
         unused = Release.unused(release, build.config, build.project)
         bytes = Release.prune(release, unused.files)
-        {unused, "removed build-only files#{unused_note(unused)} (#{Output.bytes(bytes)})"}
+        stored = BeamLiterals.store_uncompressed(release.path)
+
+        {unused,
+         "removed build-only files#{unused_note(unused)} (#{Output.bytes(bytes)}); " <>
+           "stored the literal tables of #{stored} BEAM files uncompressed"}
       end)
 
     timed(build, fn ->
