@@ -140,8 +140,9 @@ defmodule Batamanta.Pipeline do
   @doc """
   Makes the tree to pack. An escript gets a minimal runtime for its application tree;
   a release, already a tree, gets the target's runtime swapped in when it was built on
-  another platform's, loses its build-only files and gains the boot script of
-  `Batamanta.BootScript`.
+  another platform's, loses its build-only files and what the binary provably never
+  runs (`Batamanta.UnusedApps`), has its BEAM literal tables stored for zstd
+  (`Batamanta.BeamLiterals`) and gains the boot script of `Batamanta.BootScript`.
   """
   @spec stage_runtime(Build.t()) :: Build.t()
   def stage_runtime(%Build{config: %Config{format: :escript}, escript: escript} = build) do
