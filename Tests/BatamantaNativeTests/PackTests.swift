@@ -93,6 +93,18 @@ import Testing
         #expect(header.contains("\(result.uncompressed)"), "\(header)")
     }
 
+    /// The dispenser's decoder must never need more than a 2^23-byte window (its peak RSS):
+    /// the highest level on more than 8 MiB (zeros, which libzstd packs as RLE blocks fast).
+    @Test func highestLevelStaysWithinTheDecoderWindow() throws {
+        let work = TemporaryDirectory()
+        shell("mkdir -p '\(work)/tree' && head -c 9000000 /dev/zero > '\(work)/tree/zeros'")
+        _ = try Pack.pack(work("tree"), to: work("a.zst"), settings: .init(level: 19), mtime: 0, progress: .ignored)
+        let header = shell("zstd -lv '\(work)/a.zst'").output
+        #expect(header.contains("Window Size: 8.00 MiB"), "\(header)")
+        let decoded = shell("zstd -dcq --memory=8MB '\(work)/a.zst' | tar -xOf - zeros | cmp - '\(work)/tree/zeros'")
+        #expect(decoded.status == 0, "\(decoded.output)")
+    }
+
     @Test func refusesWhatTheFormatCannotCarry() throws {
         let work = TemporaryDirectory()
         try writeFile(work("fifo/ok"), "")

@@ -7,18 +7,27 @@ defmodule Batamanta.BootScript do
   application's `start/2`. The derived boot script calls `:elixir.start_cli/0` right
   after Elixir and Logger are started and before the project's own applications, so
   the arguments after `-extra --no-halt --` are already `System.argv/0` when they start.
+
+  It also forgets what the binary leaves out (`Batamanta.UnusedApps`): the code paths,
+  loading and starting of dropped applications and the modules of both those and the
+  `.app`-only ones, which would otherwise fail the boot in embedded mode.
   """
+
+  alias Batamanta.UnusedApps
 
   @cli {:apply, {:elixir, :start_cli, []}}
 
-  @doc "Reads `start.script`, patches it and writes `<name>.boot` next to it."
-  @spec write(Path.t(), String.t()) :: :ok | {:error, String.t()}
-  def write(release_dir, name \\ "batamanta") do
+  @doc "Reads `start.script`, patches it and writes `batamanta.boot` next to it."
+  @spec write(Path.t(), UnusedApps.t()) :: :ok | {:error, String.t()}
+  def write(release_dir, unused \\ %UnusedApps{}) do
     script_path = Path.join(release_dir, "start.script")
 
     with {:ok, [script]} <- consult(script_path),
          {:ok, patched} <- patch(script) do
-      File.write!(Path.join(release_dir, name <> ".boot"), :erlang.term_to_binary(patched))
+      File.write!(
+        Path.join(release_dir, "batamanta.boot"),
+        :erlang.term_to_binary(forget(patched, unused))
+      )
     else
       {:error, message} when is_binary(message) -> {:error, "#{script_path}: #{message}"}
     end
@@ -57,6 +66,40 @@ defmodule Batamanta.BootScript do
   end
 
   def patch(_other), do: {:error, "it is not a {script, Id, Instructions} term"}
+
+  @doc "Removes from `script` what belongs to the applications and modules of `unused`."
+  @spec forget(tuple(), UnusedApps.t()) :: tuple()
+  def forget({:script, id, instructions}, %UnusedApps{dropped: dropped, modules: modules}) do
+    modules = MapSet.new(modules)
+
+    {:script, id,
+     Enum.flat_map(instructions, fn
+       {:path, paths} ->
+         [{:path, Enum.reject(paths, &(app_of_path(&1) in dropped))}]
+
+       {:primLoad, loaded} ->
+         [{:primLoad, Enum.reject(loaded, &MapSet.member?(modules, &1))}]
+
+       {:apply, {:application, :load, [{:application, app, _spec}]}} = instruction ->
+         if app in dropped, do: [], else: [instruction]
+
+       {:apply, {:application, :start_boot, [app | _]}} = instruction ->
+         if app in dropped, do: [], else: [instruction]
+
+       instruction ->
+         [instruction]
+     end)}
+  end
+
+  # "$RELEASE_LIB/iex-1.14.0/ebin" -> :iex
+  defp app_of_path(path) do
+    path
+    |> to_string()
+    |> Path.dirname()
+    |> Path.basename()
+    |> String.replace(~r/-[^-]*$/, "")
+    |> String.to_atom()
+  end
 
   defp starts?({:apply, {:application, :start_boot, [app | _]}}, apps), do: app in apps
   defp starts?(_instruction, _apps), do: false

@@ -23,6 +23,7 @@ defmodule Batamanta.Pipeline do
   alias Batamanta.{
     AppTree,
     Banner,
+    BeamLiterals,
     BootScript,
     Build,
     BuildDir,
@@ -152,8 +153,9 @@ defmodule Batamanta.Pipeline do
   @doc """
   Makes the tree to pack. An escript gets a minimal runtime for its application tree;
   a release, already a tree, gets the target's runtime swapped in when it was built on
-  another platform's, loses its build-only files and gains the boot script of
-  `Batamanta.BootScript`.
+  another platform's, loses its build-only files and what the binary provably never
+  runs (`Batamanta.UnusedApps`), has its BEAM literal tables stored for zstd
+  (`Batamanta.BeamLiterals`) and gains the boot script of `Batamanta.BootScript`.
   """
   @spec stage_runtime(Build.t()) :: Build.t()
   def stage_runtime(%Build{config: %Config{format: :escript}, escript: escript} = build) do
@@ -202,14 +204,31 @@ defmodule Batamanta.Pipeline do
       end)
     end
 
-    timed(build, fn ->
-      {:ok, "removed build-only files (#{Output.bytes(Release.prune(release))})"}
-    end)
+    unused =
+      timed(build, fn ->
+        unused = Release.unused(release, build.config, build.project)
+        bytes = Release.prune(release, unused.files)
+        stored = BeamLiterals.store_uncompressed(release.path)
+
+        {unused,
+         "removed build-only files#{unused_note(unused)} (#{Output.bytes(bytes)}); " <>
+           "stored the literal tables of #{stored} BEAM files uncompressed"}
+      end)
 
     timed(build, fn ->
-      ok!(BootScript.write(Path.join([release.path, "releases", release.version])))
+      ok!(BootScript.write(Path.join([release.path, "releases", release.version]), unused))
       {build, "wrote releases/#{release.version}/batamanta.boot"}
     end)
+  end
+
+  defp unused_note(%{files: []}), do: ""
+
+  defp unused_note(unused) do
+    apps =
+      Enum.map(unused.dropped, &inspect/1) ++
+        Enum.map(unused.spec_only, &"#{inspect(&1)}'s modules")
+
+    ", left out #{Enum.join(apps ++ ["the release scripts"], ", ")} (unused; keep_all: true keeps them)"
   end
 
   @doc """

@@ -7,7 +7,7 @@ defmodule Batamanta.Release do
   compiled it and no version-manager shim is involved.
   """
 
-  alias Batamanta.{Config, MixRun, Staged}
+  alias Batamanta.{Config, MixRun, Staged, UnusedApps}
 
   # Development tools and Windows scripts: a running release never uses them.
   @build_only_bins ~w(erlc dialyzer typer ct_run yielding_c_fun erl_call run_erl to_erl)
@@ -150,20 +150,39 @@ defmodule Batamanta.Release do
   end
 
   @doc """
-  Removes build-only files from the staged release; returns how many bytes it freed.
+  What the binary leaves out of the release (see `Batamanta.UnusedApps`): nothing with
+  `keep_all: true`.
+  """
+  @spec unused(Staged.t(), Config.t(), keyword()) :: UnusedApps.t()
+  def unused(%Staged{}, %Config{keep_all: true}, _project), do: %UnusedApps{}
+
+  def unused(%Staged{} = release, %Config{} = config, project) do
+    explicit =
+      project[:releases]
+      |> List.wrap()
+      |> Enum.find_value([], fn {name, opts} -> to_string(name) == release.name && opts end)
+      |> Keyword.get(:applications, [])
+      |> Keyword.keys()
+
+    UnusedApps.decide(release, config.app, explicit, config.execution_mode)
+  end
+
+  @doc """
+  Removes build-only files and the `unused` paths from the staged release; returns how
+  many bytes it freed.
 
   That includes the `.tar.gz` a release configured with `steps: [:assemble, :tar]`
   leaves at its root: packing it would ship the release twice.
   """
-  @spec prune(Staged.t()) :: non_neg_integer()
-  def prune(%Staged{format: :release} = release) do
+  @spec prune(Staged.t(), [Path.t()]) :: non_neg_integer()
+  def prune(%Staged{format: :release} = release, unused \\ []) do
     erts = Staged.erts_dir(release)
 
     (Enum.map(@build_only_bins, &Path.join([erts, "bin", &1])) ++
        Enum.map(@build_only_dirs, &Path.join(erts, &1)) ++
        Enum.map(@unused_release_files, &Path.join(release.path, &1)) ++
        Path.wildcard(Path.join(release.path, "**/*.bat"), match_dot: true) ++
-       Path.wildcard(Path.join(release.path, "*.tar.gz")))
+       Path.wildcard(Path.join(release.path, "*.tar.gz")) ++ unused)
     |> Enum.filter(&File.exists?/1)
     |> Enum.map(fn path ->
       size = Staged.disk_size(path)

@@ -24,7 +24,7 @@ defmodule Batamanta.ConfigTest do
                project_root: "/project",
                execution_mode: :cli,
                format: :release,
-               compression: 9,
+               compression: 16,
                binary_name: nil,
                output: nil,
                otp_version: :auto,
