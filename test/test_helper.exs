@@ -1,8 +1,9 @@
 # Nothing a test starts may read or write the real ~/.cache/batamanta, ~/.local/state or
 # ~/.erlang.cookie: every child (mix batamanta, a built binary, the helper) inherits a
 # home, cache and state root made for this run. It is one root per run, not per test, so
-# the ERTS cache under XDG_CACHE_HOME is still shared by the builds of one run.
-root = Path.join(System.tmp_dir!(), "batamanta-test-run-#{System.unique_integer([:positive])}")
+# the ERTS cache under XDG_CACHE_HOME is still shared by the builds of one run. The root
+# is private and unique across processes, so concurrent runs never share (or delete) it.
+{:ok, root} = Batamanta.BuildDir.create()
 
 for {name, dir} <- [
       {"HOME", "home"},
