@@ -7,12 +7,13 @@ import CLibc
 enum ExtractionLock {
     /// Opens extraction `name` of `app` and holds LOCK_SH on it, or returns nil when it does
     /// not exist, was removed or replaced while we waited for the lock, or is not ours: not a
-    /// directory, another user's, or without our completion marker (an empty dir of that name).
+    /// directory, another user's (which we may not even open), or without our completion
+    /// marker (an empty dir of that name).
     static func openShared(_ name: [UInt8], of app: [UInt8], in cache: CacheDirectory) throws(Failure) -> FileDescriptor? {
         let directory: FileDescriptor
         switch cache.descriptor.openDirectory(name, inheritable: true) {
         case .success(let fd): directory = fd
-        case .failure(let errno) where errno == Errno(ENOENT) || errno == Errno(ENOTDIR) || errno == Errno(ELOOP): return nil
+        case .failure(let errno) where [ENOENT, ENOTDIR, ELOOP, EACCES].contains(errno.rawValue): return nil
         case .failure(let errno): throw Failure(errno: errno, path: cache.pathOf(name), "cannot open extraction")
         }
         try lock(directory, LOCK_SH, at: cache.pathOf(name))

@@ -52,6 +52,14 @@ import Testing
             #expect(Harness.cacheEntries(scratch) == [name], "\(what): the impostor is gone")
         }
 
+        // Unprivileged, another user's private dir at the name cannot even be opened.
+        let userCache = scratch.path("user-cache").path
+        try Harness.shell("mkdir -m 700 '\(userCache)' && chown 4322 '\(userCache)' && mkdir -m 700 '\(userCache)/\(name)' && chown 4321 '\(userCache)/\(name)'")
+        let unprivileged = try Harness.shell(
+            "setpriv --reuid 4322 --regid 4322 --clear-groups '\(binary.path)'", environment: environment.merging(["BATAMANTA_CACHE_DIR": userCache]) { $1 })
+        #expect(unprivileged.status == 0 && unprivileged.arguments == ["first"], "\(unprivileged.stderr)")
+        #expect(try FileManager.default.attributesOfItem(atPath: "\(userCache)/\(name)")[.ownerAccountID] as? Int == 4322)
+
         // One that cannot be moved aside (a mount point) is refused, by name.
         let refused = try Harness.shell(
             "rm -rf '\(root)' && mkdir '\(root)' && unshare -m sh -c \"mount -t tmpfs tmpfs '\(root)' && exec '\(binary.path)'\"", environment: environment)
