@@ -226,6 +226,53 @@ defmodule Batamanta.TuiE2ETest do
     signal_menu(context, "QUIT", &await_screen(&1, "status=131"))
   end
 
+  # README: SIGINT opens the BREAK menu unless the release's vm.args has +Bd (SIGINT ends
+  # the VM) or +Bi (ignored). Built from a copy of the example with its own vm.args.
+  defp build_with_vm_args(context, flag) do
+    project = Path.join(context.dir, "tui#{flag}")
+    File.cp_r!(Example.path("tui"), project)
+    File.rm_rf!(Path.join(project, "_build"))
+    mix_exs = Path.join(project, "mix.exs")
+    root = Path.expand("..", __DIR__)
+
+    File.write!(
+      mix_exs,
+      String.replace(File.read!(mix_exs), ~s(path: "../.."), "path: #{inspect(root)}")
+    )
+
+    File.mkdir_p!(Path.join(project, "rel"))
+    File.write!(Path.join(project, "rel/vm.args.eex"), "#{flag}\n")
+    binary = Path.join(context.dir, "menu#{flag}")
+    tmp = Path.join(context.dir, "tmp#{flag}")
+    File.mkdir_p!(tmp)
+    env = [{"MIX_ENV", nil}, {"SOURCE_DATE_EPOCH", "1700000000"}, {"TMPDIR", tmp}]
+
+    {output, status} =
+      System.cmd("mix", ["batamanta", "--output", binary],
+        cd: project,
+        env: env,
+        stderr_to_stdout: true
+      )
+
+    assert status == 0, "mix batamanta failed:\n#{output}"
+    %{context | binary: binary}
+  end
+
+  test "vm.args +Bd: SIGINT ends the VM, no BREAK menu", context do
+    signal_menu(build_with_vm_args(context, "+Bd"), "INT", fn session ->
+      refute await_screen(session, ~r/status=\d+/) =~ "BREAK"
+    end)
+  end
+
+  test "vm.args +Bi: SIGINT is ignored and the app keeps running", context do
+    signal_menu(build_with_vm_args(context, "+Bi"), "INT", fn session ->
+      Process.sleep(1000)
+      refute screen(session) =~ ~r/BREAK|status=/
+      System.cmd("kill", ["-TERM", dispenser_pid(session)])
+      await_screen(session, "status=143")
+    end)
+  end
+
   test "with Erlang hidden it runs from its payload alone", context do
     cache = Path.join(context.dir, "hidden-cache")
     assert {output, 0} = ErlangHidden.run(context.binary, ["args", "a b"], cache)

@@ -33,8 +33,9 @@ struct CacheDirectory {
     }
 
     private static func prepare(_ path: [UInt8]) throws(Failure) -> CacheDirectory {
+        let descriptor: FileDescriptor
         do throws(PrivateDirectoryFailure) {
-            return CacheDirectory(path: path, descriptor: try openPrivateDirectory(path, forbiddenBits: 0o022))
+            descriptor = try openPrivateDirectory(path, forbiddenBits: 0o022)
         } catch {
             switch error {
             case .cannotCreate(let prefix, let errno): throw cannotUse(prefix, errno)
@@ -43,6 +44,13 @@ struct CacheDirectory {
             case .tooPermissive: throw Failure(.noCacheDirectory, path: path, "cache directory is group- or world-writable")
             }
         }
+        do throws(UnsafeAncestor) {
+            try checkAncestors(of: descriptor)
+        } catch {
+            descriptor.close()
+            throw Failure(.noCacheDirectory, path: path, "cache directory is inside a directory another user can write to or owns", detail: error.path)
+        }
+        return CacheDirectory(path: path, descriptor: descriptor)
     }
 
     private static func cannotUse(_ path: [UInt8], _ errno: Errno) -> Failure {

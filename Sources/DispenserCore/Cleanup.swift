@@ -26,17 +26,14 @@ enum Cleanup {
     }
 
     private static func isExtraction(_ directory: FileDescriptor, of app: [UInt8]) -> Bool {
-        guard case .success(let marker) = directory.open(Extraction.markerName, O_RDONLY | O_NOFOLLOW) else { return false }
-        defer { marker.close() }
-        guard case .success(let bytes) = marker.read(count: 4 + app.count + 1, fromAbsoluteOffset: 0) else { return false }
-        return bytes == joined(Array("app=".utf8), app, [UInt8(ascii: "\n")])
+        Extraction.readMarker(directory)?.starts(with: joined(Array("app=".utf8), app, [UInt8(ascii: "\n")])) == true
     }
 
     /// Renames to a trash name under LOCK_EX first, so a starting process that raced us
     /// sees the name vanish and extracts afresh instead of running a half-deleted tree.
     /// With `app`, only an extraction of it: the marker is read through the descriptor that
     /// gets locked, so it vouches for the tree that is removed.
-    private static func removeIfUnlocked(_ name: [UInt8], in cache: CacheDirectory, extractionOf app: [UInt8]? = nil) {
+    static func removeIfUnlocked(_ name: [UInt8], in cache: CacheDirectory, extractionOf app: [UInt8]? = nil) {
         guard case .success(let directory) = cache.descriptor.openDirectory(name) else { return }
         defer { directory.close() }
         if let app, !isExtraction(directory, of: app) { return }

@@ -11,7 +11,7 @@ func prepareLaunch(_ image: SelfImage) throws(Failure) -> Launch {
     let name = joined(app, [UInt8(ascii: "-")], version, [UInt8(ascii: "-")], hexDigits(Array(image.trailer.contentHash.prefix(8))))
     let cache = try CacheDirectory.locate()
     let extraction: FileDescriptor
-    if let found = try ExtractionLock.openShared(name, in: cache) {
+    if let found = try ExtractionLock.openShared(name, of: app, in: cache) {
         extraction = found
     } else {
         let libc = image.metadata.first(bytes("libc"))

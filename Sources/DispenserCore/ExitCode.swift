@@ -7,7 +7,7 @@
 /// | 66 | EX_NOINPUT | no payload: the file has no batamanta trailer (stripped, truncated, or not a batamanta binary) |
 /// | 69 | EX_UNAVAILABLE | this host cannot run the embedded runtime: preflight found an unfit libc, or no library a NIF of the payload loads (`needs`) |
 /// | 71 | EX_OSERR | exec or another operating-system error |
-/// | 73 | EX_CANTCREAT | no usable cache directory: cannot be created, or owned by another user, or group/world-writable |
+/// | 73 | EX_CANTCREAT | no usable cache directory: cannot be created, owned by another user, group/world-writable, or inside a directory another user owns or can write to that is not sticky |
 /// | 74 | EX_IOERR | disk full (ENOSPC) or another I/O error |
 /// | 77 | EX_NOPERM | permission denied or read-only file system (EACCES, EPERM, EROFS) |
 ///

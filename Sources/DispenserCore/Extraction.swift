@@ -42,22 +42,47 @@ enum Extraction {
             throw error
         }
 
-        switch cache.descriptor.rename(temporaryName, to: name) {
-        case .success:
-            try ExtractionLock.lock(directory, LOCK_SH, at: cache.pathOf(name))
-            return directory
-        case .failure(let errno) where errno == Errno(EEXIST) || errno == Errno(ENOTEMPTY):
-            _ = cache.descriptor.removeTree(temporaryName)
-            directory.close()
-            guard let winner = try ExtractionLock.openShared(name, in: cache) else {
-                throw Failure(.osError, path: cache.pathOf(name), "extraction vanished while starting")
+        // Whatever holds the name and is not a finished extraction of ours (an empty dir of
+        // that name, say) is moved aside; a bounded number of tries, as concurrent starters
+        // may be doing the same.
+        for _ in 0..<3 {
+            switch cache.descriptor.rename(temporaryName, to: name) {
+            case .success:
+                try ExtractionLock.lock(directory, LOCK_SH, at: cache.pathOf(name))
+                return directory
+            case .failure(let errno) where errno == Errno(EEXIST) || errno == Errno(ENOTEMPTY) || errno == Errno(ENOTDIR) || errno == Errno(EBUSY):
+                let winner: FileDescriptor?
+                do throws(Failure) {
+                    winner = try ExtractionLock.openShared(name, of: app, in: cache)
+                } catch {
+                    discard(temporaryName, directory, in: cache)
+                    throw error
+                }
+                if let winner {
+                    discard(temporaryName, directory, in: cache)
+                    return winner
+                }
+                let trash = joined(trashPrefix, randomSuffix())
+                switch cache.descriptor.rename(name, to: trash) {
+                // A file or symlink goes at once; a tree only when nobody holds a lock on it.
+                case .success: if case .failure = cache.descriptor.remove(trash) { Cleanup.removeIfUnlocked(trash, in: cache) }
+                case .failure(let errno) where errno == Errno(ENOENT): break
+                case .failure(let errno):
+                    discard(temporaryName, directory, in: cache)
+                    throw Failure(errno: errno, path: cache.pathOf(name), "is not an extraction of this binary and cannot be moved aside; remove it")
+                }
+            case .failure(let errno):
+                discard(temporaryName, directory, in: cache)
+                throw Failure(errno: errno, path: cache.pathOf(name), "cannot rename extraction into place")
             }
-            return winner
-        case .failure(let errno):
-            _ = cache.descriptor.removeTree(temporaryName)
-            directory.close()
-            throw Failure(errno: errno, path: cache.pathOf(name), "cannot rename extraction into place")
         }
+        discard(temporaryName, directory, in: cache)
+        throw Failure(.osError, path: cache.pathOf(name), "extraction keeps being replaced while starting")
+    }
+
+    private static func discard(_ temporaryName: [UInt8], _ directory: FileDescriptor, in cache: CacheDirectory) {
+        _ = cache.descriptor.removeTree(temporaryName)
+        directory.close()
     }
 
     private static func unpack(_ image: SelfImage, into root: FileDescriptor, at rootPath: [UInt8]) throws(Failure) {
@@ -90,14 +115,27 @@ enum Extraction {
         try writer.finish()
     }
 
-    /// The marker says "batamanta made this, for this app": cleanup deletes nothing without it.
+    /// The marker says "batamanta made this, for this app": cleanup deletes nothing without
+    /// it, and a warm start runs nothing without it.
+    static func marker(app: [UInt8], name: [UInt8]) -> [UInt8] {
+        joined(Array("app=".utf8), app, Array("\nname=".utf8), name, [UInt8(ascii: "\n")])
+    }
+
+    /// The marker's contents, or nil when `root` has none we could read.
+    static func readMarker(_ root: FileDescriptor) -> [UInt8]? {
+        guard case .success(let file) = root.open(markerName, O_RDONLY | O_NOFOLLOW) else { return nil }
+        defer { file.close() }
+        guard case .success(let contents) = file.readAll(limit: 4096) else { return nil }
+        return contents
+    }
+
     private static func writeMarker(app: [UInt8], name: [UInt8], into root: FileDescriptor, at rootPath: [UInt8]) throws(Failure) {
         let path = joined(rootPath, [slash], markerName)
         let marker = try root.open(markerName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o444).orThrow {
             Failure(errno: $0, path: path, "cannot create", otherwise: .ioError)
         }
         defer { marker.close() }
-        try marker.writeAll(joined(Array("app=".utf8), app, Array("\nname=".utf8), name, [UInt8(ascii: "\n")])).orThrow {
+        try marker.writeAll(Self.marker(app: app, name: name)).orThrow {
             Failure(errno: $0, path: path, "cannot write", otherwise: .ioError)
         }
     }

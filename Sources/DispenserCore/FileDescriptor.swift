@@ -31,10 +31,11 @@ struct FileDescriptor {
         return nothingOrErrno { fstat(rawValue, &info) }.map { info }
     }
 
-    /// `fstatat` without following a final symlink.
-    func status(of path: [UInt8]) -> Result<stat, Errno> {
+    /// `fstatat`, by default without following a final symlink.
+    func status(of path: [UInt8], followingSymlinks: Bool = false) -> Result<stat, Errno> {
         var info = stat()
-        return nothingOrErrno { withCPath(path) { fstatat(rawValue, $0, &info, AT_SYMLINK_NOFOLLOW) } }.map { info }
+        let flags = followingSymlinks ? 0 : AT_SYMLINK_NOFOLLOW
+        return nothingOrErrno { withCPath(path) { fstatat(rawValue, $0, &info, flags) } }.map { info }
     }
 
     /// Reads at the current position; 0 bytes means end of file.

@@ -7,7 +7,10 @@ enum Control {
     static func stop(_ state: StateDirectory, timeout: Int) throws(DaemonFailure) -> Int32 {
         let lock = try state.lock()
         defer { lock.close() }
-        guard let running = try PidFile.running(state) else { throw .refused(state.app, Array(" is not running".utf8)) }
+        guard let running = try PidFile.running(state) else {
+            state.remove(state.pidName)
+            throw .refused(state.app, Array(" is not running".utf8))
+        }
         // The VM turns SIGTERM into init:stop(), which stops the applications in order,
         // so their stop/1 callbacks run.
         ProcessInfo.signal(running.pid, SIGTERM)

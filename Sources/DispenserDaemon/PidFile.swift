@@ -27,10 +27,11 @@ struct PidFile {
         return executable.starts(with: joined(root, [slash]))
     }
 
-    /// The daemon if it runs; a stale pid file is deleted on the way.
+    /// The daemon if it runs. A pid file that looks stale is left alone: between `start`
+    /// writing it and its VM's exec, it names a process that does not run the VM yet. Only
+    /// holders of the state lock (`start` rewrites it, `stop` deletes it) may judge it.
     static func running(_ state: StateDirectory) throws(DaemonFailure) -> PidFile? {
-        if let file = try read(state), file.isOurRunningVM { return file }
-        state.remove(state.pidName)
-        return nil
+        guard let file = try read(state), file.isOurRunningVM else { return nil }
+        return file
     }
 }

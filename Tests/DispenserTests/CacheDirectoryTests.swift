@@ -109,6 +109,75 @@ import Testing
         Self.expectOneLine(refused, status: 73, path: planted.path, "owned by another user")
     }
 
+    /// F3: as an unprivileged user, another user's 0700 cache dir cannot even be opened;
+    /// that is still "owned by another user" (73), not a bare EACCES (77).
+    @Test func anotherUsersPrivateCacheDirIsRefusedAsTheirs() throws {
+        let scratch = try Harness.Scratch()
+        let binary = try Self.binary(scratch)
+        try FileManager.default.createDirectory(at: scratch.cache, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try Harness.shell("chown 4321:4321 '\(scratch.cache.path)'")
+        let outcome = try Harness.shell("setpriv --reuid 4322 --regid 4322 --clear-groups '\(binary.path)'", environment: Harness.baseEnvironment(scratch))
+        Self.expectOneLine(outcome, status: 73, path: scratch.cache.path, "owned by another user")
+
+        // The $TMPDIR fallback, squatted by another user before we ever ran.
+        let tmp = scratch.path("tmp")
+        try FileManager.default.createDirectory(at: tmp.appendingPathComponent("batamanta-4322"), withIntermediateDirectories: true)
+        try Harness.shell("chmod 1777 '\(tmp.path)' && chown 4321 '\(tmp.path)/batamanta-4322' && chmod 0700 '\(tmp.path)/batamanta-4322'")
+        let environment = ["PATH": "/usr/bin:/bin", "TMPDIR": tmp.path]
+        let squatted = try Harness.shell("setpriv --reuid 4322 --regid 4322 --clear-groups '\(binary.path)'", environment: environment)
+        Self.expectOneLine(squatted, status: 73, path: tmp.path + "/batamanta-4322", "owned by another user")
+
+        // Unsquatted, the same sticky, world-writable $TMPDIR is a safe parent.
+        try Harness.shell("rm -rf '\(tmp.path)/batamanta-4322'")
+        let fallback = try Harness.shell("setpriv --reuid 4322 --regid 4322 --clear-groups '\(binary.path)'", environment: environment)
+        #expect(fallback.status == 0, "\(fallback.stderr)")
+        #expect(fallback.value("ROOT")?.hasPrefix(tmp.path + "/batamanta-4322/demo-") == true, "\(fallback.stdout)")
+    }
+
+    /// F1 as it was attacked: the cache sits in a directory another user can write to;
+    /// while a start sleeps between its checks and the exec (strace delays the exec), that
+    /// user renames the cache away and plants a tree at the extraction's name. The planted
+    /// program must never run as us. A non-sticky such parent is refused up front; in a
+    /// sticky one (like /tmp) only we can rename our dir, so the attack fails.
+    @Test(arguments: [0o777, 0o1777])
+    func anotherUserCannotSwapTheCacheBeforeTheExec(parentMode: Int) throws {
+        let scratch = try Harness.Scratch()
+        let binary = try Self.binary(scratch)
+        let name = try #require(try Harness.run(binary.path, environment: Harness.baseEnvironment(scratch)).value("ROOT")).split(separator: "/").last!
+        let shared = scratch.path("shared")
+        let cache = shared.appendingPathComponent("cache")
+        let pwned = shared.appendingPathComponent("pwned")
+        try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.setAttributes([.posixPermissions: parentMode], ofItemAtPath: shared.path)
+        var environment = Harness.baseEnvironment(scratch)
+        environment["BATAMANTA_CACHE_DIR"] = cache.path
+
+        let warm = try Harness.run(binary.path, environment: environment)
+        let output = scratch.path("attacked.out")
+        let victim = try Harness.start(
+            "/usr/bin/strace", ["-o", "/dev/null", "-e", "trace=execve", "-e", "inject=execve:delay_enter=2000000", binary.path],
+            environment: environment, output: output)
+        Thread.sleep(forTimeInterval: 0.5)
+        let plant = """
+            cd '\(shared.path)' && mv cache moved && mkdir -p 'cache/\(name)/bin' && \
+            printf '#!/bin/sh\\nid -u > \(pwned.path)\\n' > 'cache/\(name)/bin/run' && chmod 755 'cache/\(name)/bin/run'
+            """
+        let attack = try Harness.shell("setpriv --reuid 65534 --regid 65534 --clear-groups sh -c \"\(plant)\"")
+        victim.waitUntilExit()
+        let attacked = try String(contentsOf: output, encoding: .utf8)
+
+        #expect(!FileManager.default.fileExists(atPath: pwned.path), "the planted program ran as us: \(attacked)")
+        if parentMode == 0o777 {
+            Self.expectOneLine(warm, status: 73, path: cache.path, "another user can write to")
+            #expect(warm.stderr.contains("'\(shared.path)'"), "names the parent: \(warm.stderr)")
+            #expect(victim.terminationStatus == 73, "\(attacked)")
+        } else {
+            #expect(warm.status == 0, "\(warm.stderr)")
+            #expect(attack.status != 0, "a sticky parent lets only the owner rename: \(attack.stderr)")
+            #expect(victim.terminationStatus == 0 && attacked.contains("[first]"), "\(attacked)")
+        }
+    }
+
     @Test func diskFull() throws {
         let scratch = try Harness.Scratch()
         let binary = try Self.binary(scratch, randomFiles: ["data/blob": 4 << 20])

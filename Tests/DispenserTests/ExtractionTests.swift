@@ -23,6 +23,51 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root + "/data/readme"))
     }
 
+    /// F4: whatever holds the extraction's exact name without being a finished extraction
+    /// of ours is treated as absent: moved aside, replaced by a fresh extraction, and run.
+    @Test func anImpostorAtTheExtractionsNameIsMovedAside() throws {
+        let scratch = try Harness.Scratch()
+        let binary = try Harness.makeBinary(scratch.path("app"), tree: Harness.makeTree(in: scratch))
+        let environment = Harness.baseEnvironment(scratch)
+        let root = try #require(try Harness.run(binary.path, environment: environment).value("ROOT"))
+        let name = URL(fileURLWithPath: root).lastPathComponent
+        let saved = scratch.path("saved").path
+        try Harness.shell("cp -a '\(root)' '\(saved)'")
+        let impostors = [
+            "an empty directory": "mkdir '\(root)'",
+            "a tree without our marker": "mkdir -p '\(root)/bin' && printf '#!/bin/sh\\necho impostor\\n' > '\(root)/bin/run' && chmod 755 '\(root)/bin/run'",
+            "another user's extraction": "cp -a '\(saved)' '\(root)' && chown -R 4321 '\(root)'",
+            "a marker naming another app": "cp -a '\(saved)' '\(root)' && chmod u+w '\(root)/.batamanta-extraction' && echo app=other > '\(root)/.batamanta-extraction'",
+            "a file": "echo impostor > '\(root)'",
+            "a symlink to a good tree": "ln -s '\(saved)' '\(root)'",
+        ]
+        for (what, plant) in impostors {
+            try Harness.shell("rm -rf '\(root)' && \(plant)")
+            let outcome = try Harness.run(binary.path, ["again"], environment: environment)
+            #expect(outcome.status == 0, "\(what): \(outcome.stderr)")
+            #expect(outcome.arguments == ["first", "again"] && !outcome.stdout.contains("impostor"), "\(what): \(outcome.stdout)")
+            let marker = try? String(contentsOfFile: root + "/.batamanta-extraction", encoding: .utf8)
+            #expect(marker == "app=demo\nname=\(name)\n", "\(what)")
+            #expect(try FileManager.default.attributesOfItem(atPath: root)[.ownerAccountID] as? Int == 0, "\(what)")
+            #expect(Harness.cacheEntries(scratch) == [name], "\(what): the impostor is gone")
+        }
+
+        // Unprivileged, another user's private dir at the name cannot even be opened.
+        let userCache = scratch.path("user-cache").path
+        try Harness.shell("mkdir -m 700 '\(userCache)' && chown 4322 '\(userCache)' && mkdir -m 700 '\(userCache)/\(name)' && chown 4321 '\(userCache)/\(name)'")
+        let unprivileged = try Harness.shell(
+            "setpriv --reuid 4322 --regid 4322 --clear-groups '\(binary.path)'", environment: environment.merging(["BATAMANTA_CACHE_DIR": userCache]) { $1 })
+        #expect(unprivileged.status == 0 && unprivileged.arguments == ["first"], "\(unprivileged.stderr)")
+        #expect(try FileManager.default.attributesOfItem(atPath: "\(userCache)/\(name)")[.ownerAccountID] as? Int == 4322)
+
+        // One that cannot be moved aside (a mount point) is refused, by name.
+        let refused = try Harness.shell(
+            "rm -rf '\(root)' && mkdir '\(root)' && unshare -m sh -c \"mount -t tmpfs tmpfs '\(root)' && exec '\(binary.path)'\"", environment: environment)
+        #expect(refused.status == 71, "\(refused.stderr)")
+        #expect(refused.stderr.hasPrefix("batamanta: \(root): is not an extraction of this binary and cannot be moved aside"), "\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+    }
+
     @Test func sixteenConcurrentFirstStarts() throws {
         let scratch = try Harness.Scratch()
         let binary = try Harness.makeBinary(scratch.path("app"), tree: Harness.makeTree(in: scratch, randomFiles: ["data/blob": 2 << 20]))

@@ -20,6 +20,17 @@ enum Platform {
     /// Closes every descriptor above stderr except `kept`.
     static func closeDescriptors(keeping kept: Int32) { bm_close_descriptors_except(kept) }
 
+    /// The directory above `directory`, opened with O_PATH: only search permission on
+    /// `directory` is needed, and fstat works on it.
+    static func openParent(_ directory: FileDescriptor) -> Result<FileDescriptor, Errno> {
+        directory.open(Array("..".utf8), O_PATH | O_DIRECTORY)
+    }
+
+    /// The path the kernel has for an open descriptor, for messages.
+    static func path(of descriptor: FileDescriptor) -> [UInt8]? {
+        linkTarget(joined(Array("/proc/self/fd/".utf8), decimalDigits(UInt64(descriptor.rawValue))))
+    }
+
     /// Alive and not a zombie: a VM that died but is not reaped yet is not running.
     static func isAlive(_ pid: Int32) -> Bool {
         let path = joined(Array("/proc/".utf8), decimalDigits(UInt64(pid)), Array("/stat".utf8))
