@@ -296,4 +296,23 @@ defmodule Batamanta.DaemonOperationsE2ETest do
     assert {output, 64} = maintenance.("frobnicate")
     assert output =~ "BATAMANTA_MAINTENANCE must be info, path or uninstall"
   end
+
+  test "README's systemd units for foreground and start pass systemd-analyze verify",
+       context do
+    readme = File.read!(Path.expand("../README.md", __DIR__))
+    units = Regex.scan(~r/```ini\n(\[Unit\].*?)```/s, readme, capture: :all_but_first)
+    assert [[exec], [forking]] = units
+    assert exec =~ "Type=exec" and exec =~ " foreground"
+    assert forking =~ "Type=forking" and forking =~ "PIDFile="
+
+    dir = Path.join(Path.dirname(context.project), "units-#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+
+    for {unit, name} <- [{exec, "ops-exec.service"}, {forking, "ops-forking.service"}] do
+      path = Path.join(dir, name)
+      File.write!(path, String.replace(unit, "/opt/hello/hello_daemon", binary(context, "alpha")))
+      assert {output, 0} = System.cmd("systemd-analyze", ["verify", path], stderr_to_stdout: true)
+      refute output =~ name, output
+    end
+  end
 end
