@@ -83,7 +83,7 @@ defmodule Batamanta.DaemonOperationsE2ETest do
       assert status == 0, "mix batamanta --release #{release} failed:\n#{output}"
     end
 
-    on_exit(fn -> kill_processes_under(Path.dirname(project)) end)
+    on_exit(fn -> Project.kill_processes_under(Path.dirname(project)) end)
     {:ok, host} = :inet.gethostname()
     %{project: project, host: to_string(host)}
   end
@@ -115,15 +115,6 @@ defmodule Batamanta.DaemonOperationsE2ETest do
   defp started!(output) do
     [_, pid] = Regex.run(~r/^started \S+ \(pid (\d+)\), log: \//m, output)
     String.to_integer(pid)
-  end
-
-  defp kill_processes_under(dir) do
-    for entry <- File.ls!("/proc"),
-        entry =~ ~r/^\d+$/,
-        {:ok, exe} <- [File.read_link("/proc/#{entry}/exe")],
-        String.starts_with?(exe, dir) do
-      System.cmd("kill", ["-9", entry])
-    end
   end
 
   test "two releases' daemons run at once, each with its own pid file, lock, log and node",

@@ -80,12 +80,7 @@ struct Node {
 
 /// Runs `program` and returns its standard output; its standard error stays ours.
 private func captureOutput(_ program: [UInt8], _ arguments: [[UInt8]], _ environment: [[UInt8]]) throws(DaemonFailure) -> [UInt8] {
-    var ends: [Int32] = [-1, -1]
-    try nothingOrErrno { ends.withUnsafeMutableBufferPointer { Platform.makePipe($0.baseAddress!) } }.orThrow {
-        DaemonFailure.system($0, path: [], "cannot create a pipe")
-    }
-    let reader = FileDescriptor(rawValue: ends[0])
-    let writer = FileDescriptor(rawValue: ends[1])
+    let (reader, writer) = try ProcessInfo.pipe()
     let child = fork()
     if child == 0 {
         _ = dup2(writer.rawValue, 1)

@@ -92,12 +92,7 @@ enum Start {
 /// and exits at once, so the VM is reparented to init (or the nearest subreaper).
 enum Detach {
     static func spawn(_ launch: Launch, arguments: [[UInt8]], vmArguments: [[UInt8]], environment: [[UInt8]], output: FileDescriptor) throws(DaemonFailure) -> Int32 {
-        var ends: [Int32] = [-1, -1]
-        try nothingOrErrno { ends.withUnsafeMutableBufferPointer { Platform.makePipe($0.baseAddress!) } }.orThrow {
-            DaemonFailure.system($0, path: [], "cannot create a pipe")
-        }
-        let reader = FileDescriptor(rawValue: ends[0])
-        let writer = FileDescriptor(rawValue: ends[1])
+        let (reader, writer) = try ProcessInfo.pipe()
         let child = fork()
         if child < 0 {
             let errno = Errno.current
