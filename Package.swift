@@ -12,6 +12,21 @@ let embedded: [SwiftSetting] = [
     .unsafeFlags(["-wmo", "-Osize"]),
 ]
 
+// The products are released prebuilt (scripts/package), and two builds of them in different
+// checkouts must be the same bytes. The checkout's path reaches the objects through debug
+// info and #file (mapped to "."), and the module hash Swift keeps for incremental LLVM
+// codegen in .swift_modhash, which strip leaves alone, covers it too (turned off). The
+// linker's build ID is hashed over the unstripped file, debug info included: none.
+let checkout = Context.packageDirectory
+let reproducible: [SwiftSetting] = [
+    .unsafeFlags([
+        "-file-prefix-map", "\(checkout)=.", "-Xcc", "-ffile-prefix-map=\(checkout)=.",
+        "-Xfrontend", "-disable-incremental-llvm-codegen",
+    ]),
+]
+let reproducibleC: [CSetting] = [.unsafeFlags(["-ffile-prefix-map=\(checkout)=."])]
+let noBuildID = ["-Xlinker", "--build-id=none"]
+
 // The dispensers link musl (Debian's musl-dev) rather than glibc: a static glibc is about
 // 680 KB however little of it is called (its startup alone pulls in stdio, locales and
 // iconv), static musl under 30 KB. Their C code must then see musl's headers too, since
@@ -29,7 +44,7 @@ func dispenser(_ name: String) -> Target {
         name: name,
         dependencies: ["CLibc", "CZstd"],
         path: "Sources/\(name)",
-        swiftSettings: embedded + [.unsafeFlags(muslHeaders.flatMap { ["-Xcc", $0] })],
+        swiftSettings: embedded + reproducible + [.unsafeFlags(muslHeaders.flatMap { ["-Xcc", $0] })],
         // Embedded Swift ignores module maps' link directives; Dictionary needs ceil().
         // -B makes clang take musl's crt1.o/crti.o/crtn.o, and -L, searched before the
         // system directories, makes -lc and -lm musl's; libzstd.a needs nothing from glibc.
@@ -41,7 +56,7 @@ func dispenser(_ name: String) -> Target {
                 "-Xclang-linker", "-static", "-Xlinker", "--gc-sections",
                 "-Xclang-linker", "-Wno-unused-command-line-argument",
                 "-Xclang-linker", "-B/usr/lib/\(musl)", "-L/usr/lib/\(musl)",
-            ]),
+            ] + noBuildID),
         ]
     )
 }
@@ -57,14 +72,23 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CErlInterface", path: "Sources/CErlInterface"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
-        .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
-        .target(name: "CLibc", path: "Sources/CLibc", cSettings: [.unsafeFlags(["-nostdlibinc"] + muslHeaders)]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(
+            name: "CCurl", path: "Sources/CCurl", cSettings: reproducibleC,
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        .target(name: "CGlibc", path: "Sources/CGlibc", cSettings: reproducibleC),
+        .target(
+            name: "CLibc", path: "Sources/CLibc",
+            cSettings: reproducibleC + [.unsafeFlags(["-nostdlibinc"] + muslHeaders)]
+        ),
 
-        .target(name: "BatamantaFormat", dependencies: ["CZstd"], path: "Sources/BatamantaFormat"),
+        .target(name: "BatamantaFormat", dependencies: ["CZstd"], path: "Sources/BatamantaFormat", swiftSettings: reproducible),
         .target(
             name: "BatamantaNative",
-            dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CCurl"],
-            path: "Sources/BatamantaNative"
+            dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CZlib", "CCurl", "CGlibc"],
+            path: "Sources/BatamantaNative",
+            swiftSettings: reproducible
         ),
         // Only main.swift: the library stays testable, while the static stdlib (which the
         // test runner cannot link) applies to the executable alone.
@@ -72,8 +96,9 @@ let package = Package(
             name: "BatamantaNativeTool",
             dependencies: ["BatamantaNative"],
             path: "Sources/BatamantaNativeTool",
+            swiftSettings: reproducible,
             // Copied into priv/bin/ of a user's project: it must not need the Swift runtime.
-            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+            linkerSettings: [.unsafeFlags(["-static-stdlib"] + noBuildID)]
         ),
         dispenser("Dispenser"),
         dispenser("DispenserTUI"),

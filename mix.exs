@@ -24,21 +24,23 @@ defmodule Batamanta.MixProject do
   defp elixirc_paths(:test), do: ["lib", "test/support"]
   defp elixirc_paths(_env), do: ["lib"]
 
-  # batamanta runs inside `mix`, never as an application of its own; only the test
-  # support code (compiled in :test) hashes fixtures with :crypto.
+  # batamanta runs inside `mix`, never as an application of its own; :crypto checks the
+  # prebuilt artifacts' sha256 (and hashes fixtures in the test support code).
   def application do
-    [extra_applications: if(Mix.env() == :test, do: [:crypto], else: [])]
+    [extra_applications: [:crypto]]
   end
 
   defp package do
     [
       licenses: ["MIT"],
       links: %{"GitHub" => @source_url},
-      # What `mix compile` needs to build the Swift helper and dispenser on the user's
-      # machine. Tests/ is there because SwiftPM refuses to load a manifest whose test
-      # targets have no directory; priv/bin/ is build output and is left out.
-      files: ~w(lib Package.swift Sources Tests priv/banner.png docs .formatter.exs mix.exs
-                README.md LICENSE)
+      # priv/native/ holds the prebuilt helper and dispensers with their MANIFEST, which
+      # `scripts/package` builds and adds (it is not in git). The rest is what `mix compile`
+      # needs to build them from source on the user's machine. Tests/ is there because
+      # SwiftPM refuses to load a manifest whose test targets have no directory; priv/bin/
+      # is build output and is left out.
+      files: ~w(lib Package.swift Sources Tests priv/banner.png priv/native docs .formatter.exs
+                mix.exs README.md LICENSE)
     ]
   end
 

@@ -46,17 +46,17 @@ public func tarReaderOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
 
 private func repairChecksums(_ bytes: inout [UInt8]) {
     var block = 0
-    while block + 512 <= bytes.count {
-        if bytes[(block + 257)..<(block + 262)].elementsEqual("ustar".utf8) {
-            for i in 148..<156 { bytes[block + i] = UInt8(ascii: " ") }
-            var sum = bytes[block..<(block + 512)].reduce(0) { $0 + Int($1) }
-            for i in stride(from: 153, through: 148, by: -1) {
+    while block + TarEntryHeader.blockSize <= bytes.count {
+        if bytes[(block + Ustar.magic.lowerBound)...].starts(with: "ustar".utf8) {
+            for i in Ustar.checksum { bytes[block + i] = UInt8(ascii: " ") }
+            var sum = bytes[block..<(block + TarEntryHeader.blockSize)].reduce(0) { $0 + Int($1) }
+            for i in stride(from: Ustar.checksum.lowerBound + 5, through: Ustar.checksum.lowerBound, by: -1) {
                 bytes[block + i] = UInt8(ascii: "0") + UInt8(sum & 7)
                 sum >>= 3
             }
-            bytes[block + 154] = 0
+            bytes[block + Ustar.checksum.lowerBound + 6] = 0
         }
-        block += 512
+        block += TarEntryHeader.blockSize
     }
 }
 

@@ -32,7 +32,7 @@ public struct TarEntryHeader: Equatable, Sendable {
         let split = TarEntryHeader.splitUstarPath(storedPath)
         var records: [UInt8] = []
         if split == nil { records.appendPaxRecord("path", storedPath) }
-        if linkTarget.count > 100 { records.appendPaxRecord("linkpath", linkTarget) }
+        if linkTarget.count > Ustar.linkName.count { records.appendPaxRecord("linkpath", linkTarget) }
         if size > TarEntryHeader.maxOctal11 { records.appendPaxRecord("size", decimalDigits(size)) }
         if mtime > TarEntryHeader.maxOctal11 { records.appendPaxRecord("mtime", decimalDigits(mtime)) }
 
@@ -40,21 +40,21 @@ public struct TarEntryHeader: Equatable, Sendable {
         if !records.isEmpty {
             out = TarEntryHeader.ustarBlock(
                 name: Array("././@PaxHeader".utf8), prefix: [], mode: 0o644, size: UInt64(records.count),
-                mtime: 0, typeflag: UInt8(ascii: "x"), linkName: [])
+                mtime: 0, typeflag: Ustar.Typeflag.paxExtended, linkName: [])
             out.append(contentsOf: records)
             out.append(contentsOf: [UInt8](repeating: 0, count: padding(UInt64(records.count))))
         }
         let typeflag: UInt8
         switch kind {
-        case .file: typeflag = UInt8(ascii: "0")
-        case .directory: typeflag = UInt8(ascii: "5")
-        case .symlink: typeflag = UInt8(ascii: "2")
+        case .file: typeflag = Ustar.Typeflag.file
+        case .directory: typeflag = Ustar.Typeflag.directory
+        case .symlink: typeflag = Ustar.Typeflag.symlink
         }
-        let (prefix, name) = split ?? ([], Array(storedPath.prefix(100)))
+        let (prefix, name) = split ?? ([], Array(storedPath.prefix(Ustar.name.count)))
         out.append(contentsOf: TarEntryHeader.ustarBlock(
             name: name, prefix: prefix, mode: mode & 0o7777,
             size: min(kind == .file ? size : 0, TarEntryHeader.maxOctal11), mtime: min(mtime, TarEntryHeader.maxOctal11),
-            typeflag: typeflag, linkName: Array(linkTarget.prefix(100))))
+            typeflag: typeflag, linkName: Array(linkTarget.prefix(Ustar.linkName.count))))
         return out
     }
 
@@ -62,11 +62,11 @@ public struct TarEntryHeader: Equatable, Sendable {
 
     /// Splits a path into ustar's prefix (≤ 155) and name (≤ 100) at a `/`, if possible.
     static func splitUstarPath(_ path: [UInt8]) -> (prefix: [UInt8], name: [UInt8])? {
-        if path.count <= 100 { return ([], path) }
-        guard path.count <= 256 else { return nil }
-        var index = min(155, path.count - 1)
+        if path.count <= Ustar.name.count { return ([], path) }
+        guard path.count <= Ustar.prefix.count + 1 + Ustar.name.count else { return nil }
+        var index = min(Ustar.prefix.count, path.count - 1)
         while index > 0 {
-            if path[index] == UInt8(ascii: "/"), path.count - index - 1 <= 100, index > 0 {
+            if path[index] == UInt8(ascii: "/"), path.count - index - 1 <= Ustar.name.count, index > 0 {
                 let name = Array(path[(index + 1)...])
                 return name.isEmpty ? nil : (Array(path[..<index]), name)
             }
@@ -79,23 +79,25 @@ public struct TarEntryHeader: Equatable, Sendable {
         name: [UInt8], prefix: [UInt8], mode: UInt32, size: UInt64, mtime: UInt64, typeflag: UInt8, linkName: [UInt8]
     ) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: blockSize)
-        block.put(name, at: 0)
-        block.put(octal(UInt64(mode), width: 8), at: 100)
-        block.put(octal(0, width: 8), at: 108)
-        block.put(octal(0, width: 8), at: 116)
-        block.put(octal(size, width: 12), at: 124)
-        block.put(octal(mtime, width: 12), at: 136)
-        block.put(Array("        ".utf8), at: 148)
-        block[156] = typeflag
-        block.put(linkName, at: 157)
-        block.put(Array("ustar\u{0}00".utf8), at: 257)
-        block.put(octal(0, width: 8), at: 329)
-        block.put(octal(0, width: 8), at: 337)
-        block.put(prefix, at: 345)
+        block.put(name, in: Ustar.name)
+        block.put(octal(UInt64(mode), width: Ustar.mode.count), in: Ustar.mode)
+        block.put(octal(0, width: Ustar.uid.count), in: Ustar.uid)
+        block.put(octal(0, width: Ustar.gid.count), in: Ustar.gid)
+        block.put(octal(size, width: Ustar.size.count), in: Ustar.size)
+        block.put(octal(mtime, width: Ustar.mtime.count), in: Ustar.mtime)
+        block.put([UInt8](repeating: UInt8(ascii: " "), count: Ustar.checksum.count), in: Ustar.checksum)
+        block[Ustar.typeflag] = typeflag
+        block.put(linkName, in: Ustar.linkName)
+        block.put(Ustar.magicValue, in: Ustar.magic)
+        block.put(Ustar.versionValue, in: Ustar.version)
+        block.put(octal(0, width: Ustar.devMajor.count), in: Ustar.devMajor)
+        block.put(octal(0, width: Ustar.devMinor.count), in: Ustar.devMinor)
+        block.put(prefix, in: Ustar.prefix)
         let sum = block.reduce(UInt64(0)) { $0 + UInt64($1) }
-        var checksum = octal(sum, width: 7)
+        // Six digits, NUL, space: what GNU and BSD tar write.
+        var checksum = octal(sum, width: Ustar.checksum.count - 1)
         checksum.append(UInt8(ascii: " "))
-        block.put(checksum, at: 148)
+        block.put(checksum, in: Ustar.checksum)
         return block
     }
 }
@@ -130,8 +132,9 @@ func decimalDigits(_ value: UInt64) -> [UInt8] {
 }
 
 extension [UInt8] {
-    mutating func put(_ bytes: [UInt8], at offset: Int) {
-        for (i, byte) in bytes.enumerated() { self[offset + i] = byte }
+    mutating func put(_ bytes: [UInt8], in field: Range<Int>) {
+        precondition(bytes.count <= field.count, "value longer than its ustar field")
+        for (i, byte) in bytes.enumerated() { self[field.lowerBound + i] = byte }
     }
 
     /// Appends `"<len> key=value\n"` where `len` counts the whole record including itself.

@@ -1,3 +1,13 @@
+/// Which tar streams a reader accepts.
+public enum TarDialect: Sendable {
+    /// What batamanta's own writer produces; anything else is refused.
+    case batamanta
+    /// Archives as ordinary tools make them (GNU tar, bsdtar, erl_tar): GNU long names
+    /// (`L`/`K` entries), a leading `./`, and symlinks that leave the tree, which `finish()`
+    /// reports for the caller to leave out instead of refusing the archive.
+    case foreign
+}
+
 public enum TarEvent {
     /// A new entry; its path is normalized (relative, no trailing `/`) and already checked.
     case entryStart(TarEntryHeader)
@@ -17,7 +27,7 @@ public enum TarEvent {
 public struct TarReader {
     private enum State {
         case header
-        case paxData(remaining: UInt64)
+        case extendedData(remaining: UInt64)
         case fileData(remaining: UInt64, padding: Int)
         case padding(remaining: Int)
         case secondZeroBlock
@@ -26,15 +36,20 @@ public struct TarReader {
 
     static let maxPaxSize: UInt64 = 1 << 20
 
+    private let dialect: TarDialect
     private var state = State.header
     private var block: [UInt8] = []
-    private var pax: [UInt8] = []
+    /// The data of the pending `x`, `L` or `K` entry, which describes the next entry.
+    private var extended: [UInt8] = []
+    private var extendedType: UInt8 = 0
     private var paxPath: [UInt8]?
     private var paxLinkPath: [UInt8]?
     private var paxSize: UInt64?
-    private var tree = TarTree()
+    private var tree: TarTree
 
-    public init() {
+    public init(dialect: TarDialect = .batamanta) {
+        self.dialect = dialect
+        tree = TarTree(dialect: dialect)
         block.reserveCapacity(TarEntryHeader.blockSize)
     }
 
@@ -46,17 +61,21 @@ public struct TarReader {
             case .header:
                 guard fillBlock(&input) else { return nil }
                 if let event = try consumeHeader() { return event }
-            case .paxData(let remaining):
+            case .extendedData(let remaining):
                 if remaining > 0 {
                     guard !input.isEmpty else { return nil }
                     let take = Int(min(remaining, UInt64(input.count)))
-                    pax.append(contentsOf: input[input.startIndex..<(input.startIndex + take)])
+                    extended.append(contentsOf: input[input.startIndex..<(input.startIndex + take)])
                     input = UnsafeRawBufferPointer(rebasing: input[(input.startIndex + take)...])
-                    state = .paxData(remaining: remaining - UInt64(take))
+                    state = .extendedData(remaining: remaining - UInt64(take))
                     continue
                 }
-                try parsePax()
-                state = .padding(remaining: padding(UInt64(pax.count)))
+                switch extendedType {
+                case Ustar.Typeflag.gnuLongName: paxPath = cString(extended[...])
+                case Ustar.Typeflag.gnuLongLink: paxLinkPath = cString(extended[...])
+                default: try parsePax()
+                }
+                state = .padding(remaining: padding(UInt64(extended.count)))
             case .fileData(let remaining, let pad):
                 if remaining == 0 {
                     state = .padding(remaining: pad)
@@ -91,11 +110,19 @@ public struct TarReader {
         }
     }
 
-    /// Fails unless the archive ended with its two zero blocks and every symlink stays
-    /// inside the root; call after the last chunk.
-    public func finish() throws(FormatError) {
+    /// Fails unless the archive ended with its two zero blocks; call after the last chunk.
+    /// A `.batamanta` reader also fails unless every symlink stays inside the root; a
+    /// `.foreign` one returns the symlinks that do not, which must not be created.
+    @discardableResult
+    public func finish() throws(FormatError) -> [TarLink] {
         guard case .finished = state else { throw .corrupt(.tarTruncated) }
-        try tree.checkLinks()
+        switch dialect {
+        case .batamanta:
+            try tree.checkLinks()
+            return []
+        case .foreign:
+            return tree.escapingLinks()
+        }
     }
 
     private mutating func fillBlock(_ input: inout UnsafeRawBufferPointer) -> Bool {
@@ -113,28 +140,31 @@ public struct TarReader {
             state = .secondZeroBlock
             return nil
         }
-        guard header[257..<262].elementsEqual("ustar".utf8) else { throw .corrupt(.tarMagic) }
-        let storedChecksum = try parseOctal(header[148..<156])
+        // Only "ustar": GNU tar writes "ustar " where POSIX has "ustar\0".
+        guard header[Ustar.magic].starts(with: "ustar".utf8) else { throw .corrupt(.tarMagic) }
+        let storedChecksum = try parseOctal(header[Ustar.checksum])
         var sum: UInt64 = 0
         for (index, byte) in header.enumerated() {
-            sum += (148..<156).contains(index) ? UInt64(UInt8(ascii: " ")) : UInt64(byte)
+            sum += Ustar.checksum.contains(index) ? UInt64(UInt8(ascii: " ")) : UInt64(byte)
         }
         guard sum == storedChecksum else { throw .corrupt(.tarChecksum) }
 
-        let typeflag = header[156]
-        var size = try parseOctal(header[124..<136])
+        let typeflag = header[Ustar.typeflag]
+        var size = try parseOctal(header[Ustar.size])
         if let long = paxSize { size = long }
-        if typeflag == UInt8(ascii: "x") {
+        let gnuLongName = typeflag == Ustar.Typeflag.gnuLongName || typeflag == Ustar.Typeflag.gnuLongLink
+        if typeflag == Ustar.Typeflag.paxExtended || (gnuLongName && dialect == .foreign) {
             guard size <= TarReader.maxPaxSize else { throw .corrupt(.tarPax) }
-            pax.removeAll(keepingCapacity: true)
-            state = .paxData(remaining: size)
+            extended.removeAll(keepingCapacity: true)
+            extendedType = typeflag
+            state = .extendedData(remaining: size)
             return nil
         }
         let kind: TarEntryKind
         switch typeflag {
-        case UInt8(ascii: "0"), 0: kind = .file
-        case UInt8(ascii: "5"): kind = .directory
-        case UInt8(ascii: "2"): kind = .symlink
+        case Ustar.Typeflag.file, Ustar.Typeflag.oldFile: kind = .file
+        case Ustar.Typeflag.directory: kind = .directory
+        case Ustar.Typeflag.symlink: kind = .symlink
         default: throw .corrupt(.tarEntryType)
         }
         guard kind == .file || size == 0 else { throw .corrupt(.tarEntrySize) }
@@ -144,22 +174,33 @@ public struct TarReader {
             path = long
         } else {
             path = []
-            let prefix = cString(header[345..<500])
+            let prefix = cString(header[Ustar.prefix])
             if !prefix.isEmpty {
                 path = prefix
                 path.append(UInt8(ascii: "/"))
             }
-            path.append(contentsOf: cString(header[0..<100]))
+            path.append(contentsOf: cString(header[Ustar.name]))
         }
-        let linkTarget = kind == .symlink ? (paxLinkPath ?? cString(header[157..<257])) : []
+        let linkTarget = kind == .symlink ? (paxLinkPath ?? cString(header[Ustar.linkName])) : []
         paxPath = nil
         paxLinkPath = nil
         paxSize = nil
 
+        if dialect == .foreign {
+            while path.count >= 2, path[0] == UInt8(ascii: "."), path[1] == UInt8(ascii: "/") {
+                path.removeFirst(2)
+                while path.first == UInt8(ascii: "/") { path.removeFirst() }
+            }
+            // `tar -C dir .` stores the root itself as `./`: the extraction root exists.
+            if kind == .directory, path.isEmpty || path == [UInt8(ascii: ".")] {
+                state = .header
+                return nil
+            }
+        }
         let normalized = try tree.admit(path, kind: kind, linkTarget: linkTarget)
         let entry = TarEntryHeader(
-            path: normalized, kind: kind, mode: UInt32(try parseOctal(header[100..<108]) & 0o7777),
-            size: size, mtime: try parseOctal(header[136..<148]), linkTarget: linkTarget)
+            path: normalized, kind: kind, mode: UInt32(try parseOctal(header[Ustar.mode]) & 0o7777),
+            size: size, mtime: try parseOctal(header[Ustar.mtime]), linkTarget: linkTarget)
         state = .fileData(remaining: size, padding: padding(size))
         return .entryStart(entry)
     }
@@ -167,18 +208,18 @@ public struct TarReader {
     /// Parses `"<len> key=value\n"` records; only path, linkpath and size matter to us.
     private mutating func parsePax() throws(FormatError) {
         var start = 0
-        while start < pax.count {
+        while start < extended.count {
             var index = start
             var length = 0
-            while index < pax.count, pax[index] >= UInt8(ascii: "0"), pax[index] <= UInt8(ascii: "9"), length < 1 << 21 {
-                length = length * 10 + Int(pax[index] - UInt8(ascii: "0"))
+            while index < extended.count, extended[index] >= UInt8(ascii: "0"), extended[index] <= UInt8(ascii: "9"), length < 1 << 21 {
+                length = length * 10 + Int(extended[index] - UInt8(ascii: "0"))
                 index += 1
             }
             let end = start + length
-            guard index > start, index < pax.count, pax[index] == UInt8(ascii: " "), end <= pax.count, end > index + 1,
-                pax[end - 1] == UInt8(ascii: "\n")
+            guard index > start, index < extended.count, extended[index] == UInt8(ascii: " "), end <= extended.count, end > index + 1,
+                extended[end - 1] == UInt8(ascii: "\n")
             else { throw .corrupt(.tarPax) }
-            let record = pax[(index + 1)..<(end - 1)]
+            let record = extended[(index + 1)..<(end - 1)]
             guard let equals = record.firstIndex(of: UInt8(ascii: "=")) else { throw .corrupt(.tarPax) }
             let key = record[record.startIndex..<equals]
             let value = Array(record[(equals + 1)...])

@@ -3,10 +3,18 @@
 /// `openat` + `O_NOFOLLOW`, so a bug here still cannot make it follow a link. `:pack` runs
 /// its tree through the same rules, so it cannot write what the dispenser would refuse.
 public struct TarTree {
+    private let dialect: TarDialect
     private var kinds: [[UInt8]: TarEntryKind] = [:]
-    private var links: [(path: [UInt8], target: [UInt8])] = []
+    private var links: [TarLink] = []
+    /// Parents a `.foreign` archive used before (or without) their own entry.
+    private var implicitDirectories: [[UInt8]: Bool] = [:]
 
-    public init() {}
+    /// A `.foreign` tree admits symlinks whatever their target, for `escapingLinks()` to
+    /// single out at the end, and parents that have no entry of their own (or a later
+    /// one), as tar itself does; a `.batamanta` one refuses both at once.
+    public init(dialect: TarDialect = .batamanta) {
+        self.dialect = dialect
+    }
 
     /// Checks an entry against everything seen before and returns its normalized path.
     /// Parents must be earlier directory entries: nothing is created implicitly.
@@ -26,12 +34,21 @@ public struct TarTree {
             prefix.append(contentsOf: component)
             switch kinds[prefix] {
             case .directory: continue
-            case nil: throw .unsafeEntry(.missingParent, path: rawPath)
+            case nil:
+                guard dialect == .foreign else { throw .unsafeEntry(.missingParent, path: rawPath) }
+                kinds[prefix] = .directory
+                implicitDirectories[prefix] = true
             case .file, .symlink: throw .unsafeEntry(.throughLink, path: rawPath)
             }
         }
-        guard kinds[path] == nil else { throw .unsafeEntry(.duplicate, path: rawPath) }
-        if kind == .symlink {
+        if kinds[path] != nil {
+            guard kind == .directory, implicitDirectories.removeValue(forKey: path) != nil else {
+                throw .unsafeEntry(.duplicate, path: rawPath)
+            }
+        }
+        if kind == .symlink, dialect == .foreign {
+            links.append(TarLink(path: path, target: linkTarget))
+        } else if kind == .symlink {
             guard !linkTarget.isEmpty else { throw .unsafeEntry(.escapingLinkTarget, path: rawPath) }
             guard linkTarget[0] != separator else { throw .unsafeEntry(.absoluteLinkTarget, path: rawPath) }
             var depth = components.count - 1
@@ -39,7 +56,7 @@ public struct TarTree {
                 depth += component == [dot, dot] ? -1 : 1
                 if depth < 0 { throw .unsafeEntry(.escapingLinkTarget, path: rawPath) }
             }
-            links.append((path: path, target: linkTarget))
+            links.append(TarLink(path: path, target: linkTarget))
         }
         kinds[path] = kind
         return path
@@ -49,16 +66,25 @@ public struct TarTree {
     /// archive, because a chain of links that each stay inside lexically can still escape.
     /// Needs the whole archive, so it runs once at the end.
     public func checkLinks() throws(FormatError) {
+        if let link = escapingLinks().first { throw .unsafeEntry(.escapingLinkTarget, path: link.path) }
+    }
+
+    /// The symlinks that are empty, absolute, or climb above the root once resolved.
+    public func escapingLinks() -> [TarLink] {
         var targets: [[UInt8]: [UInt8]] = [:]
         for link in links { targets[link.path] = link.target }
+        var escaping: [TarLink] = []
         for link in links {
             var hops = 40
             var location = splitComponents(link.path)
             location.removeLast()
-            guard resolveSteps(link.target, &location, targets: targets, hops: &hops) else {
-                throw .unsafeEntry(.escapingLinkTarget, path: link.path)
+            if link.target.isEmpty || link.target[0] == separator
+                || !resolveSteps(link.target, &location, targets: targets, hops: &hops)
+            {
+                escaping.append(link)
             }
         }
+        return escaping
     }
 
     /// Walks `target` from `location`, splicing in the targets of archive symlinks met on
@@ -79,6 +105,16 @@ public struct TarTree {
             }
         }
         return true
+    }
+}
+
+public struct TarLink: Equatable, Sendable {
+    public var path: [UInt8]
+    public var target: [UInt8]
+
+    public init(path: [UInt8], target: [UInt8]) {
+        self.path = path
+        self.target = target
     }
 }
 

@@ -98,8 +98,7 @@ struct Arguments {
     }
 
     private static func path(_ bytes: [UInt8], key: String, command: String) throws(CommandError) -> FilePath {
-        let path = FilePath(bytes)
-        guard path.isValid else { throw .invalidArgument(":\(command) got an empty path or one containing NUL in \(key)") }
+        guard let path = FilePath(bytes) else { throw .invalidArgument(":\(command) got an empty path or one containing NUL in \(key)") }
         return path
     }
 

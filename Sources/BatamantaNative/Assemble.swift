@@ -3,7 +3,7 @@ import Glibc
 
 /// `:assemble`: dispenser + payload + metadata + trailer, as docs/FORMAT.md lays out.
 enum Assemble {
-    static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+    static func run(_ arguments: Arguments, _ context: RequestContext) throws(CommandError) -> Term {
         let dispenser = try arguments.path("dispenser")
         let payload = try arguments.path("payload")
         let output = try arguments.path("output")

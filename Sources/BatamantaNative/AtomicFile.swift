@@ -1,3 +1,4 @@
+import CGlibc
 import Glibc
 
 /// A file written under a temporary name next to its destination and renamed into place
@@ -9,16 +10,14 @@ final class AtomicFile {
     private var temporaryPath: FilePath?
 
     init(destination: FilePath) throws(CommandError) {
-        guard destination.isValid else { throw .invalidArgument("output path is empty or contains NUL") }
         self.destination = destination
         let template = destination.parent.appending([UInt8(ascii: ".")] + destination.lastComponent + Array(".tmp-XXXXXX".utf8))
         var name = template.bytes.map { CChar(bitPattern: $0) } + [0]
-        let fd = name.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
-        guard fd >= 0, fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else {
-            let error = Errno.current
-            throw CommandError(error, "create a temporary file in", destination.parent)
-        }
-        let path = FilePath(name.dropLast().map { UInt8(bitPattern: $0) })
+        // Not retried on EINTR: a failed call may already have rewritten the template's Xs.
+        let fd = name.withUnsafeMutableBufferPointer { bm_mkstemp_cloexec($0.baseAddress!) }
+        guard fd >= 0 else { throw CommandError(.current, "create a temporary file in", destination.parent) }
+        // mkostemp only turned the Xs into letters and digits.
+        let path = FilePath(name.dropLast().map { UInt8(bitPattern: $0) })!
         temporaryPath = path
         descriptor = FileDescriptor.adopt(fd, path: path)
     }

@@ -5,7 +5,7 @@ import Glibc
 /// `:fetch`: downloads a URL to a file, retrying what may be transient and verifying the
 /// sha256 when one is given. The output appears only when complete and verified.
 enum Fetch {
-    static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+    static func run(_ arguments: Arguments, _ context: RequestContext) throws(CommandError) -> Term {
         let url = try arguments.string("url")
         let output = try arguments.path("output")
         var expected: [UInt8]?
@@ -22,7 +22,7 @@ enum Fetch {
         if arguments.value("max_bytes") != nil {
             policy.limits.maxBytes = UInt64(try arguments.integer("max_bytes", in: 1...Int64.max))
         }
-        let result = try fetch(url, to: output, expectedSHA256: expected, policy: policy, progress: progress)
+        let result = try fetch(url, to: output, expectedSHA256: expected, policy: policy, context: context)
         return .record(["size": .integer(clamping: result.size), "sha256": .string(Hex.encode(result.sha256))])
     }
 
@@ -60,10 +60,10 @@ enum Fetch {
     }
 
     static func fetch(
-        _ url: String, to output: FilePath, expectedSHA256: [UInt8]?, policy: Policy, progress: Progress
+        _ url: String, to output: FilePath, expectedSHA256: [UInt8]?, policy: Policy, context: RequestContext
     ) throws(CommandError) -> Outcome {
         let file = try AtomicFile(destination: output)
-        let transfer = try HTTPTransfer(url: url, limits: policy.limits, destination: file.descriptor, progress: progress)
+        let transfer = try HTTPTransfer(url: url, limits: policy.limits, destination: file.descriptor, context: context)
         var attempt = 0
         while true {
             if attempt > 0 { try file.descriptor.truncate() }
@@ -76,8 +76,8 @@ enum Fetch {
                 guard attempt < policy.retries else {
                     throw CommandError(error.code, error.message + " (gave up after \(attempt + 1) attempts)")
                 }
-                progress.notice(stage: "retry", done: UInt64(attempt + 1), total: UInt64(policy.retries + 1), message: error.message)
-                if PortHangup.wait(milliseconds: Int32(clamping: policy.delayMilliseconds(beforeRetry: attempt))) {
+                context.progress.notice(stage: "retry", done: UInt64(attempt + 1), total: UInt64(policy.retries + 1), message: error.message)
+                if context.cancellation.wait(milliseconds: Int32(clamping: policy.delayMilliseconds(beforeRetry: attempt))) {
                     throw CommandError(.ioError, "the port closed; download of \(url) abandoned")
                 }
                 attempt += 1

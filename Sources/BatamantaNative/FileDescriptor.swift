@@ -17,7 +17,6 @@ final class FileDescriptor {
     }
 
     static func open(_ path: FilePath, _ flags: Int32, mode: mode_t = 0o644) throws(CommandError) -> FileDescriptor {
-        guard path.isValid else { throw .invalidArgument("path \(path) is empty or contains NUL") }
         switch opening(path, flags, mode: mode) {
         case .success(let descriptor): return descriptor
         case .failure(let errno): throw CommandError(errno, "open", path)
@@ -40,8 +39,8 @@ final class FileDescriptor {
     }
 
     /// Adopts an fd the process was started with (stdin/stdout); never closed.
-    static func standard(_ rawValue: Int32, name: String) -> FileDescriptor {
-        let descriptor = FileDescriptor(rawValue: rawValue, path: FilePath(name))
+    static func standard(_ rawValue: Int32, name: FilePath) -> FileDescriptor {
+        let descriptor = FileDescriptor(rawValue: rawValue, path: name)
         descriptor.isOpen = false
         return descriptor
     }

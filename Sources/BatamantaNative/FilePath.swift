@@ -1,25 +1,32 @@
 /// A path as the bytes Linux stores. Names need not be UTF-8, and tar entries and port
-/// messages carry them as binaries, so they are never forced through `String`.
-struct FilePath: Hashable, Sendable, CustomStringConvertible {
+/// messages carry them as binaries, so they are never forced through `String`. Checked
+/// once, when made: a FilePath is never empty and holds no NUL, so every system call can
+/// take it as it is.
+struct FilePath: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
     private(set) var bytes: [UInt8]
 
-    init(_ bytes: [UInt8]) {
+    /// Nil for what no system call accepts: an empty path, or one containing NUL.
+    init?(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty, !bytes.contains(0) else { return nil }
         self.bytes = bytes
     }
 
-    init(_ text: String) {
-        self.bytes = Array(text.utf8)
+    /// A path spelled in the source, such as "/proc/self/maps".
+    init(stringLiteral literal: StaticString) {
+        self.init(unchecked: Array(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)))
     }
 
-    /// Paths with NUL cannot reach the kernel; callers reject them at the boundary.
-    var isValid: Bool { !bytes.isEmpty && !bytes.contains(0) }
+    private init(unchecked bytes: [UInt8]) {
+        precondition(!bytes.isEmpty && !bytes.contains(0), "a FilePath is never empty and holds no NUL")
+        self.bytes = bytes
+    }
 
+    /// `component` comes from a directory listing or a checked tar path, so it has no NUL.
     func appending(_ component: [UInt8]) -> FilePath {
-        guard !bytes.isEmpty else { return FilePath(component) }
         var joined = bytes
         if joined.last != UInt8(ascii: "/") { joined.append(UInt8(ascii: "/")) }
         joined.append(contentsOf: component)
-        return FilePath(joined)
+        return FilePath(unchecked: joined)
     }
 
     func appending(_ component: String) -> FilePath {
@@ -36,8 +43,8 @@ struct FilePath: Hashable, Sendable, CustomStringConvertible {
     /// The directory part; "." for a bare name.
     var parent: FilePath {
         let trimmed = FilePath.trimmingTrailingSlashes(bytes)
-        guard let slash = trimmed.lastIndex(of: UInt8(ascii: "/")) else { return FilePath(".") }
-        return slash == 0 ? FilePath("/") : FilePath(Array(trimmed[..<slash]))
+        guard let slash = trimmed.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        return slash == 0 ? "/" : FilePath(unchecked: Array(trimmed[..<slash]))
     }
 
     var lastComponent: [UInt8] {

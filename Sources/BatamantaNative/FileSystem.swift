@@ -13,7 +13,6 @@ enum FileSystem {
     /// A symlink is reported as one unless `followingLinks`, which reports what it names.
     static func status(_ path: FilePath, followingLinks: Bool) throws(CommandError) -> FileStatus {
         var info = stat()
-        guard path.isValid else { throw .invalidArgument("path \(path) is empty or contains NUL") }
         let result = path.withCString { followingLinks ? stat($0, &info) : lstat($0, &info) }
         guard result == 0 else { throw CommandError(.current, "stat", path) }
         let kind: FileStatus.Kind
@@ -27,8 +26,7 @@ enum FileSystem {
     }
 
     /// Entry names of a directory, without "." and "..", in no particular order.
-    static func contents(of directory: FilePath) throws(CommandError) -> [[UInt8]] {
-        guard directory.isValid else { throw .invalidArgument("path \(directory) is empty or contains NUL") }
+    static func entryNames(of directory: FilePath) throws(CommandError) -> [[UInt8]] {
         guard let stream = directory.withCString({ opendir($0) }) else {
             throw CommandError(.current, "list directory", directory)
         }

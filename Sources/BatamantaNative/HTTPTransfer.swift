@@ -28,50 +28,52 @@ final class HTTPTransfer {
     private let handle: UnsafeMutableRawPointer
     private let destination: FileDescriptor
     private let progress: Progress
+    private let cancellation: Cancellation
     private(set) var hash = SHA256()
     private(set) var received: UInt64 = 0
     private let maxBytes: UInt64
     private var writeError: CommandError?
     private var overLimit = false
     /// libcurl keeps this pointer for the handle's lifetime, so it is not a Swift array.
-    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CCURL_ERROR_SIZE))
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(BM_CURL_ERROR_SIZE))
 
-    private static let initialised: Bool = ccurl_global_init_default() == CURLE_OK
+    private static let initialised: Bool = bm_curl_global_init_default() == CURLE_OK
 
-    init(url: String, limits: Limits, destination: FileDescriptor, progress: Progress) throws(CommandError) {
-        errorBuffer.initialize(repeating: 0, count: Int(CCURL_ERROR_SIZE))
+    init(url: String, limits: Limits, destination: FileDescriptor, context: RequestContext) throws(CommandError) {
+        errorBuffer.initialize(repeating: 0, count: Int(BM_CURL_ERROR_SIZE))
         guard HTTPTransfer.initialised, let handle = curl_easy_init() else {
             errorBuffer.deallocate()
             throw CommandError(.httpError, "libcurl failed to initialise; cannot download \(url)")
         }
         self.handle = handle
         self.destination = destination
-        self.progress = progress
-        self.maxBytes = limits.maxBytes
+        progress = context.progress
+        cancellation = context.cancellation
+        maxBytes = limits.maxBytes
         let context = Unmanaged.passUnretained(self).toOpaque()
-        var status = ccurl_setopt_string(handle, CURLOPT_URL, url)
+        var status = bm_curl_setopt_string(handle, CURLOPT_URL, url)
         for (option, value) in [
             (CURLOPT_FOLLOWLOCATION, 1), (CURLOPT_MAXREDIRS, 10), (CURLOPT_NOSIGNAL, 1), (CURLOPT_NOPROGRESS, 0),
             (CURLOPT_CONNECTTIMEOUT, limits.connectTimeoutSeconds),
             (CURLOPT_LOW_SPEED_TIME, limits.lowSpeedSeconds), (CURLOPT_LOW_SPEED_LIMIT, limits.lowSpeedBytes),
         ] where status == CURLE_OK {
-            status = ccurl_setopt_long(handle, option, value)
+            status = bm_curl_setopt_long(handle, option, value)
         }
         for (option, value) in [
             (CURLOPT_PROTOCOLS_STR, "http,https,file"), (CURLOPT_REDIR_PROTOCOLS_STR, "http,https"),
             (CURLOPT_USERAGENT, "batamanta-native/\(Ping.helperVersion)"),
         ] where status == CURLE_OK {
-            status = ccurl_setopt_string(handle, option, value)
+            status = bm_curl_setopt_string(handle, option, value)
         }
         if status == CURLE_OK {
             status = bm_curl_setopt_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(clamping: limits.maxBytes))
         }
-        if status == CURLE_OK { status = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context) }
-        if status == CURLE_OK { status = ccurl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context) }
-        if status == CURLE_OK { status = ccurl_setopt_write_function(handle, HTTPTransfer.write) }
-        if status == CURLE_OK { status = ccurl_setopt_xferinfo_function(handle, HTTPTransfer.report) }
+        if status == CURLE_OK { status = bm_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context) }
+        if status == CURLE_OK { status = bm_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context) }
+        if status == CURLE_OK { status = bm_curl_setopt_write_function(handle, HTTPTransfer.write) }
+        if status == CURLE_OK { status = bm_curl_setopt_xferinfo_function(handle, HTTPTransfer.report) }
         if status == CURLE_OK {
-            status = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+            status = bm_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         }
         guard status == CURLE_OK else {
             curl_easy_cleanup(handle)
@@ -100,11 +102,11 @@ final class HTTPTransfer {
             return .failed(code: Int32(code.rawValue), message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
         }
         var status = 0
-        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        _ = bm_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return .completed(status: status)
     }
 
-    private static let write: ccurl_write_callback = { data, size, count, context in
+    private static let write: bm_curl_write_callback = { data, size, count, context in
         guard let context else { return 0 }
         let transfer = Unmanaged<HTTPTransfer>.fromOpaque(context).takeUnretainedValue()
         let length = size * count
@@ -125,15 +127,15 @@ final class HTTPTransfer {
         return length
     }
 
-    private static let report: ccurl_xferinfo_callback = { context, total, now, _, _ in
+    private static let report: bm_curl_xferinfo_callback = { context, total, now, _, _ in
         guard let context else { return 0 }
-        // Nobody is waiting for this download any more; a non-zero return aborts it.
-        if PortHangup.occurred { return 1 }
         let transfer = Unmanaged<HTTPTransfer>.fromOpaque(context).takeUnretainedValue()
+        // Nobody is waiting for this download any more; a non-zero return aborts it.
+        if transfer.cancellation.isRequested { return 1 }
         guard now > 0 else { return 0 }
         // An error page's bytes are not download progress.
         var status = 0
-        _ = ccurl_getinfo_long(transfer.handle, CURLINFO_RESPONSE_CODE, &status)
+        _ = bm_curl_getinfo_long(transfer.handle, CURLINFO_RESPONSE_CODE, &status)
         if status == 0 || (200..<300).contains(status) {
             transfer.progress.report(stage: "download", done: UInt64(now), total: UInt64(max(total, 0)))
         }

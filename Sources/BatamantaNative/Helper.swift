@@ -11,7 +11,6 @@ public enum Helper {
             Diagnostics.log("erl_interface failed to initialise")
             return 1
         }
-        PortHangup.watchedDescriptor = 0
-        return Server(port: .standard).run()
+        return Server(port: .standard, cancellation: Cancellation(watchedDescriptor: 0, clock: .system)).run()
     }
 }

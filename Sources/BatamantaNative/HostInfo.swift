@@ -2,7 +2,7 @@ import Glibc
 
 /// `:host_info`: os, arch and libc of the machine (or of a fake root, for tests).
 enum HostInfo {
-    static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+    static func run(_ arguments: Arguments, _ context: RequestContext) throws(CommandError) -> Term {
         let root = try arguments.optionalPath("root") ?? FilePath("/")
         let platform = Platform.current
         let libc = LibcDetector(root: root).detect()

@@ -2,7 +2,7 @@ import BatamantaFormat
 
 /// `:inspect`: what a batamanta executable carries, read back the way the dispenser would.
 enum Inspect {
-    static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+    static func run(_ arguments: Arguments, _ context: RequestContext) throws(CommandError) -> Term {
         let path = try arguments.path("path")
         let list = try arguments.bool("list", default: false)
         let contents = try inspect(path, listing: list)
@@ -101,7 +101,7 @@ enum Inspect {
             return CommandError(.noTrailer, "\(path) has no batamanta trailer: it is not a batamanta executable, or it was stripped or truncated")
         }
         var message = "\(path): \(error.summary)"
-        if case .unsafeEntry(_, let entryPath) = error { message += " (\(FilePath(entryPath)))" }
+        if case .unsafeEntry(_, let entryPath) = error { message += " (\(String(decoding: entryPath, as: UTF8.self)))" }
         return CommandError(.corrupt, message)
     }
 }

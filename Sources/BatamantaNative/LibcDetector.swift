@@ -85,8 +85,8 @@ struct LibcDetector {
     }
 
     func fromLoader() -> LibcDetection? {
-        let lib = (try? FileSystem.contents(of: root.appending("lib"))) ?? []
-        let lib64 = (try? FileSystem.contents(of: root.appending("lib64"))) ?? []
+        let lib = (try? FileSystem.entryNames(of: root.appending("lib"))) ?? []
+        let lib64 = (try? FileSystem.entryNames(of: root.appending("lib64"))) ?? []
         let musl = lib.contains { $0.starts(with: Array("ld-musl-".utf8)) && $0.ends(with: Array(".so.1".utf8)) }
         let gnu = lib64.contains { $0.starts(with: Array("ld-linux".utf8)) && $0.ends(with: Array(".so.2".utf8)) }
             || lib.contains { $0.starts(with: Array("ld-linux".utf8)) && $0.contains(Array(".so.".utf8)) }

@@ -2,7 +2,7 @@
 /// files (an ERTS's executables and NIFs) needs on the machine that runs them, and the
 /// shared libraries each one loads.
 enum LibcRequirement {
-    static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+    static func run(_ arguments: Arguments, _ context: RequestContext) throws(CommandError) -> Term {
         let findings = try examine(try arguments.paths("paths"))
         return .record([
             "libc": .string(findings.requirement.libc),

@@ -11,7 +11,7 @@ enum Lock {
 
     private static let pollMilliseconds: Int32 = 100
 
-    static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+    static func run(_ arguments: Arguments, _ context: RequestContext) throws(CommandError) -> Term {
         let path = try arguments.path("path")
         let wait = try arguments.bool("wait", default: true)
         let create = try arguments.bool("create", default: true)
@@ -20,9 +20,9 @@ enum Lock {
             guard wait else {
                 throw CommandError(.busy, "\(path) is locked by another process")
             }
-            progress.report(stage: "lock", done: 0, total: 0)
+            context.progress.report(stage: "lock", done: 0, total: 0)
             repeat {
-                if PortHangup.wait(milliseconds: pollMilliseconds) {
+                if context.cancellation.wait(milliseconds: pollMilliseconds) {
                     throw CommandError(.ioError, "the port closed while waiting for the lock on \(path)")
                 }
             } while try !tryLock(descriptor)
@@ -33,7 +33,7 @@ enum Lock {
         return .record(["lock": .integer(handle)])
     }
 
-    static func unlock(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+    static func unlock(_ arguments: Arguments, _ context: RequestContext) throws(CommandError) -> Term {
         let handle = try arguments.integer("lock", in: 1...Int64.max)
         guard let descriptor = held.removeValue(forKey: handle) else {
             throw .invalidArgument(":unlock got lock \(handle), which this helper does not hold")
@@ -62,33 +62,4 @@ enum Lock {
         case .failure(let errno): throw CommandError(errno, "lock", descriptor.path)
         }
     }
-}
-
-/// Notices that the Mix side went away while a command is still busy (waiting for a lock,
-/// downloading, backing off), so the helper stops instead of finishing work for nobody
-/// and holding locks meanwhile. Only the serving helper watches its stdin; library callers
-/// such as the unit tests have no port to lose.
-enum PortHangup {
-    nonisolated(unsafe) static var watchedDescriptor: Int32?
-
-    /// Waits up to `milliseconds` and returns true as soon as the port's input hangs up.
-    static func wait(milliseconds: Int32) -> Bool {
-        guard let descriptor = watchedDescriptor else {
-            var request = timespec(tv_sec: Int(milliseconds / 1000), tv_nsec: Int(milliseconds % 1000) * 1_000_000)
-            var remaining = timespec()
-            while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-            return false
-        }
-        var entry = pollfd(fd: descriptor, events: 0, revents: 0)
-        let deadline = Progress.monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
-        while true {
-            let now = Progress.monotonicNanoseconds()
-            let left = now >= deadline ? 0 : Int32((deadline - now) / 1_000_000)
-            let ready = poll(&entry, 1, left)
-            if ready > 0 { return entry.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 }
-            if ready == 0 || errno != EINTR { return false }
-        }
-    }
-
-    static var occurred: Bool { watchedDescriptor != nil && wait(milliseconds: 0) }
 }

@@ -3,7 +3,7 @@ import Glibc
 
 /// `:pack`: a directory as a deterministic tar stream in one zstd frame.
 enum Pack {
-    static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+    static func run(_ arguments: Arguments, _ context: RequestContext) throws(CommandError) -> Term {
         let source = try arguments.path("source")
         let output = try arguments.path("output")
         let level = try arguments.integer("level", in: 1...22)
@@ -12,7 +12,7 @@ enum Pack {
             throw .invalidArgument(":pack source \(source) is not a directory")
         }
         let result = try pack(
-            source, to: output, settings: ZstdCompressor.Settings(level: Int32(level)), mtime: UInt64(mtime), progress: progress)
+            source, to: output, settings: ZstdCompressor.Settings(level: Int32(level)), mtime: UInt64(mtime), progress: context.progress)
         return .record([
             "size": .integer(clamping: result.size),
             "uncompressed": .integer(clamping: result.uncompressed),

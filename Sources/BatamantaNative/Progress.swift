@@ -5,6 +5,7 @@ import Glibc
 /// always go out: they replace what would otherwise be a line on the helper's stderr,
 /// which Mix could neither hide under `--quiet` nor place between its own lines.
 final class Progress {
+    private let clock: MonotonicClock
     private let send: (String, UInt64, UInt64) -> Void
     private let sendNotice: (String, UInt64, UInt64, String) -> Void
     private var lastSent: UInt64?
@@ -12,9 +13,11 @@ final class Progress {
     private static let interval: UInt64 = 100_000_000
 
     init(
+        clock: MonotonicClock = .system,
         send: @escaping (String, UInt64, UInt64) -> Void,
         notice: @escaping (String, UInt64, UInt64, String) -> Void = { _, _, _, _ in }
     ) {
+        self.clock = clock
         self.send = send
         self.sendNotice = notice
     }
@@ -28,17 +31,11 @@ final class Progress {
     /// once; repeats of the previous report never do.
     func report(stage: String, done: UInt64, total: UInt64) {
         if let lastReport, lastReport.done == done, lastReport.total == total { return }
-        let now = Progress.monotonicNanoseconds()
+        let now = clock.now()
         let isFinal = total > 0 && done >= total
         if let lastSent, now - lastSent < Progress.interval, !isFinal { return }
         lastSent = now
         lastReport = (done, total)
         send(stage, done, total)
-    }
-
-    static func monotonicNanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }

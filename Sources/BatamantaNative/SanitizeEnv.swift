@@ -1,7 +1,7 @@
 /// `:sanitize_env`: the environment for the `mix release` / `mix escript.build`
 /// subprocess, so the build uses the chosen Erlang and not a version manager's.
 enum SanitizeEnv {
-    static func run(_ arguments: Arguments, _ progress: Progress) throws(CommandError) -> Term {
+    static func run(_ arguments: Arguments, _ context: RequestContext) throws(CommandError) -> Term {
         let environment = try arguments.pairs("env")
         let prepend = try arguments.paths("prepend_path", required: false).map(\.bytes)
         let result = EnvironmentSanitizer.sanitize(environment, prependingPath: prepend)

@@ -2,7 +2,7 @@ import Glibc
 
 /// Serves requests one at a time until stdin ends.
 struct Server {
-    typealias Command = @Sendable (Arguments, Progress) throws(CommandError) -> Term
+    typealias Command = @Sendable (Arguments, RequestContext) throws(CommandError) -> Term
 
     static let commands: [(name: String, run: Command)] = [
         ("ping", Ping.run),
@@ -15,6 +15,7 @@ struct Server {
         ("fetch", Fetch.run),
         ("lock", Lock.run),
         ("unlock", Lock.unlock),
+        ("unpack", Unpack.run),
     ]
 
     static func command(named name: String) -> Command? {
@@ -22,6 +23,8 @@ struct Server {
     }
 
     let port: PortIO
+    /// Watches the port itself, so every request is cancelled when it hangs up.
+    let cancellation: Cancellation
 
     /// Returns the process exit status: 0 on a clean end of input.
     func run() -> Int32 {
@@ -48,23 +51,24 @@ struct Server {
             return send(.error(failure.error), id: failure.id)
         case .success(let request):
             let progress = Progress(
+                clock: cancellation.clock,
                 send: { stage, done, total in
                     _ = send(.progress(stage: stage, done: done, total: total), id: request.id)
                 },
                 notice: { stage, done, total, message in
                     _ = send(.progress(stage: stage, done: done, total: total, message: message), id: request.id)
                 })
-            return send(Server.execute(request, progress: progress), id: request.id)
+            return send(Server.execute(request, context: RequestContext(progress: progress, cancellation: cancellation, clock: cancellation.clock)), id: request.id)
         }
     }
 
-    static func execute(_ request: Request, progress: Progress) -> Reply {
+    static func execute(_ request: Request, context: RequestContext) -> Reply {
         guard let command = command(named: request.command) else {
             let known = commands.map { ":" + $0.name }.joined(separator: ", ")
             return .error(CommandError(.unknownCommand, "unknown command :\(request.command); known commands: \(known)"))
         }
         do {
-            return .ok(try command(request.arguments, progress))
+            return .ok(try command(request.arguments, context))
         } catch {
             return .error(error)
         }

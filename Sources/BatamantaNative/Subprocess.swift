@@ -1,3 +1,5 @@
+import BatamantaFormat
+import CGlibc
 import Glibc
 
 /// Runs a short-lived program and collects its combined stdout and stderr.
@@ -9,12 +11,11 @@ enum Subprocess {
     }
 
     static func run(
-        _ program: FilePath, _ arguments: [String], timeoutMilliseconds: Int32 = 5000, outputLimit: Int = 1 << 16
+        _ program: FilePath, _ arguments: [String], timeoutMilliseconds: Int32 = 5000, outputLimit: Int = 1 << 16,
+        clock: MonotonicClock = .system
     ) -> Outcome? {
         var pipeEnds: [Int32] = [-1, -1]
-        guard pipe(&pipeEnds) == 0 else { return nil }
-        _ = fcntl(pipeEnds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC)
+        guard bm_pipe_cloexec(&pipeEnds) == 0 else { return nil }
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
         defer { close(readEnd) }
 
@@ -38,15 +39,16 @@ enum Subprocess {
 
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
-        let deadline = Progress.monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
+        let deadline = clock.now() + UInt64(timeoutMilliseconds) * 1_000_000
         var timedOut = false
         while true {
-            let now = Progress.monotonicNanoseconds()
-            guard now < deadline else { timedOut = true; break }
+            guard clock.now() < deadline else { timedOut = true; break }
             var poller = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32((deadline - now) / 1_000_000) + 1)
-            if ready < 0 && errno == EINTR { continue }
-            guard ready > 0 else { timedOut = ready == 0; break }
+            let ready = retryingOnInterrupt { () -> Int32 in
+                let now = clock.now()
+                return poll(&poller, 1, now >= deadline ? 0 : Int32((deadline - now) / 1_000_000) + 1)
+            }
+            guard case .success(let events) = ready, events > 0 else { timedOut = ready == .success(0); break }
             let result = chunk.withUnsafeMutableBytes { buffer in retryingOnInterrupt { read(readEnd, buffer.baseAddress, buffer.count) } }
             guard case .success(let count) = result, count > 0 else { break }
             if output.count < outputLimit { output.append(contentsOf: chunk[..<count]) }
@@ -54,7 +56,7 @@ enum Subprocess {
         if timedOut { kill(pid, SIGKILL) }
         var status: Int32 = 0
         _ = retryingOnInterrupt { waitpid(pid, &status, 0) }
-        let exited = status & 0x7f == 0
-        return Outcome(status: exited && !timedOut ? (status >> 8) & 0xff : nil, output: output)
+        guard !timedOut, case .exited(let code) = WaitStatus(status) else { return Outcome(status: nil, output: output) }
+        return Outcome(status: code, output: output)
     }
 }

@@ -14,7 +14,7 @@ enum TreeWalker {
         var pending: [[UInt8]] = [[]]
         while let relative = pending.popLast() {
             let directory = relative.isEmpty ? root : root.appending(relative)
-            for name in try FileSystem.contents(of: directory) {
+            for name in try FileSystem.entryNames(of: directory) {
                 let path = relative.isEmpty ? name : relative + [UInt8(ascii: "/")] + name
                 let source = root.appending(path)
                 let status = try FileSystem.status(source, followingLinks: false)
@@ -69,7 +69,7 @@ enum TreeWalker {
             return CommandError(.unsupported, "\(root) cannot be packed: \(error.summary)")
         }
         let source = root.appending(path)
-        let target = FilePath(entries.first { $0.header.path == path }?.header.linkTarget ?? [])
+        let target = String(decoding: entries.first { $0.header.path == path }?.header.linkTarget ?? [], as: UTF8.self)
         switch reason {
         case .absoluteLinkTarget:
             return CommandError(.unsupported,

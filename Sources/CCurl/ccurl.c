@@ -1,14 +1,14 @@
 #include "ccurl.h"
 
-CURLcode ccurl_global_init_default(void) {
+CURLcode bm_curl_global_init_default(void) {
     return curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-CURLcode ccurl_setopt_long(CURL *handle, CURLoption option, long value) {
+CURLcode bm_curl_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
 }
 
-CURLcode ccurl_setopt_string(CURL *handle, CURLoption option, const char *value) {
+CURLcode bm_curl_setopt_string(CURL *handle, CURLoption option, const char *value) {
     return curl_easy_setopt(handle, option, value);
 }
 
@@ -16,18 +16,18 @@ CURLcode bm_curl_setopt_offset(CURL *handle, CURLoption option, curl_off_t value
     return curl_easy_setopt(handle, option, value);
 }
 
-CURLcode ccurl_setopt_pointer(CURL *handle, CURLoption option, void *value) {
+CURLcode bm_curl_setopt_pointer(CURL *handle, CURLoption option, void *value) {
     return curl_easy_setopt(handle, option, value);
 }
 
-CURLcode ccurl_setopt_write_function(CURL *handle, ccurl_write_callback callback) {
+CURLcode bm_curl_setopt_write_function(CURL *handle, bm_curl_write_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
 }
 
-CURLcode ccurl_setopt_xferinfo_function(CURL *handle, ccurl_xferinfo_callback callback) {
+CURLcode bm_curl_setopt_xferinfo_function(CURL *handle, bm_curl_xferinfo_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
 }
 
-CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
+CURLcode bm_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -105,7 +105,7 @@ final class LocalHTTPServer {
         let work = TemporaryDirectory()
         var reports: [UInt64] = []
         let result = try Fetch.fetch(server.url("/ok"), to: work("ok"), expectedSHA256: Self.bodyDigest, policy: Self.fast,
-                                     progress: .collecting { stage, done, _ in #expect(stage == "download"); reports.append(done) })
+                                     context: RequestContext(progress: .collecting { stage, done, _ in #expect(stage == "download"); reports.append(done) }))
         #expect(result == Fetch.Outcome(size: UInt64(Self.body.count), sha256: Self.bodyDigest))
         #expect(try readFile(work("ok")) == Self.body)
         #expect(reports.last == UInt64(Self.body.count))
@@ -115,9 +115,9 @@ final class LocalHTTPServer {
     @Test func retriesServerErrorsThenSucceeds() throws {
         let server = try LocalHTTPServer()
         let work = TemporaryDirectory()
-        let result = try Fetch.fetch(server.url("/flaky"), to: work("f"), expectedSHA256: nil, policy: Self.fast, progress: .ignored)
+        let result = try Fetch.fetch(server.url("/flaky"), to: work("f"), expectedSHA256: nil, policy: Self.fast, context: .ignored)
         #expect(result.sha256 == Self.bodyDigest)
-        _ = try Fetch.fetch(server.url("/throttled"), to: work("t"), expectedSHA256: nil, policy: Self.fast, progress: .ignored)
+        _ = try Fetch.fetch(server.url("/throttled"), to: work("t"), expectedSHA256: nil, policy: Self.fast, context: .ignored)
         let hits = shell("curl -s \(server.url("/hits"))").output
         #expect(hits.contains("'/flaky': 3") && hits.contains("'/throttled': 2"), "\(hits)")
     }
@@ -129,7 +129,7 @@ final class LocalHTTPServer {
         let progress = Progress(send: { _, _, _ in }, notice: { stage, done, total, message in
             notices.append("\(stage) \(done)/\(total) \(message)")
         })
-        _ = try Fetch.fetch(server.url("/flaky-notice"), to: work("f"), expectedSHA256: nil, policy: Self.fast, progress: progress)
+        _ = try Fetch.fetch(server.url("/flaky-notice"), to: work("f"), expectedSHA256: nil, policy: Self.fast, context: RequestContext(progress: progress))
         #expect(notices == [
             "retry 1/5 \(server.url("/flaky-notice")) answered HTTP 500",
             "retry 2/5 \(server.url("/flaky-notice")) answered HTTP 500",
@@ -141,17 +141,17 @@ final class LocalHTTPServer {
         var notices = 0
         let progress = Progress(send: { _, _, _ in }, notice: { _, _, _, _ in notices += 1 })
         let slow = Fetch.Policy(limits: Self.fast.limits, retries: 4, retryBaseMilliseconds: 2000)
-        let started = Progress.monotonicNanoseconds()
-        #expect { try Fetch.fetch("http://batamanta-test.invalid/x", to: work("x"), expectedSHA256: nil, policy: slow, progress: progress) }
+        let started = MonotonicClock.system.now()
+        #expect { try Fetch.fetch("http://batamanta-test.invalid/x", to: work("x"), expectedSHA256: nil, policy: slow, context: RequestContext(progress: progress)) }
             throws: { ($0 as? CommandError)?.code == .httpError && ($0 as? CommandError)?.message.contains("batamanta-test.invalid") == true }
         #expect(notices == 0)
-        #expect(Progress.monotonicNanoseconds() - started < 2_000_000_000)
+        #expect(MonotonicClock.system.now() - started < 2_000_000_000)
     }
 
     @Test func givesUpAfterFourRetries() throws {
         let server = try LocalHTTPServer()
         let work = TemporaryDirectory()
-        #expect { try Fetch.fetch(server.url("/always500"), to: work("x"), expectedSHA256: nil, policy: Self.fast, progress: .ignored) }
+        #expect { try Fetch.fetch(server.url("/always500"), to: work("x"), expectedSHA256: nil, policy: Self.fast, context: .ignored) }
             throws: { error in
                 let error = error as? CommandError
                 return error?.code == .httpError && error?.message.contains("503") == true && error?.message.contains("5 attempts") == true
@@ -163,9 +163,9 @@ final class LocalHTTPServer {
     @Test func notFoundIsNotRetried() throws {
         let server = try LocalHTTPServer()
         let work = TemporaryDirectory()
-        #expect { try Fetch.fetch(server.url("/OTP-99.tar.gz"), to: work("x"), expectedSHA256: nil, policy: Self.fast, progress: .ignored) }
+        #expect { try Fetch.fetch(server.url("/OTP-99.tar.gz"), to: work("x"), expectedSHA256: nil, policy: Self.fast, context: .ignored) }
             throws: { ($0 as? CommandError)?.code == .notFound && ($0 as? CommandError)?.message.contains("/OTP-99.tar.gz") == true }
-        #expect { try Fetch.fetch(server.url("/forbidden"), to: work("x"), expectedSHA256: nil, policy: Self.fast, progress: .ignored) }
+        #expect { try Fetch.fetch(server.url("/forbidden"), to: work("x"), expectedSHA256: nil, policy: Self.fast, context: .ignored) }
             throws: { ($0 as? CommandError)?.code == .httpError }
         let hits = shell("curl -s \(server.url("/hits"))").output
         #expect(hits.contains("'/OTP-99.tar.gz': 1") && hits.contains("'/forbidden': 1"), "\(hits)")
@@ -175,7 +175,7 @@ final class LocalHTTPServer {
     @Test func truncatedBodyFails() throws {
         let server = try LocalHTTPServer()
         let work = TemporaryDirectory()
-        #expect { try Fetch.fetch(server.url("/truncated"), to: work("x"), expectedSHA256: nil, policy: Self.fast, progress: .ignored) }
+        #expect { try Fetch.fetch(server.url("/truncated"), to: work("x"), expectedSHA256: nil, policy: Self.fast, context: .ignored) }
             throws: { ($0 as? CommandError)?.code == .httpError && ($0 as? CommandError)?.message.contains("/truncated") == true }
         #expect(!FileSystem.exists(work("x")))
         #expect(shell("ls -A '\(work)'").output.isEmpty)
@@ -185,7 +185,7 @@ final class LocalHTTPServer {
         let server = try LocalHTTPServer()
         let work = TemporaryDirectory()
         let wrong = [UInt8](repeating: 0xab, count: 32)
-        #expect { try Fetch.fetch(server.url("/ok"), to: work("x"), expectedSHA256: wrong, policy: Self.fast, progress: .ignored) }
+        #expect { try Fetch.fetch(server.url("/ok"), to: work("x"), expectedSHA256: wrong, policy: Self.fast, context: .ignored) }
             throws: { error in
                 let message = (error as? CommandError)?.message ?? ""
                 return (error as? CommandError)?.code == .checksumMismatch && message.contains(server.url("/ok"))
@@ -197,17 +197,17 @@ final class LocalHTTPServer {
     @Test func stalledServerTimesOut() throws {
         let server = try LocalHTTPServer()
         let work = TemporaryDirectory()
-        let started = Progress.monotonicNanoseconds()
+        let started = MonotonicClock.system.now()
         let once = Fetch.Policy(limits: Self.fast.limits, retries: 1, retryBaseMilliseconds: 10)
-        #expect { try Fetch.fetch(server.url("/stall"), to: work("x"), expectedSHA256: nil, policy: once, progress: .ignored) }
+        #expect { try Fetch.fetch(server.url("/stall"), to: work("x"), expectedSHA256: nil, policy: once, context: .ignored) }
             throws: { ($0 as? CommandError)?.code == .timeout }
-        #expect(Progress.monotonicNanoseconds() - started < 10_000_000_000)
+        #expect(MonotonicClock.system.now() - started < 10_000_000_000)
         #expect(shell("ls -A '\(work)'").output.isEmpty)
     }
 
     @Test func refusedConnectionIsRetriedThenReported() throws {
         let work = TemporaryDirectory()
-        #expect { try Fetch.fetch("http://127.0.0.1:9/x", to: work("x"), expectedSHA256: nil, policy: Self.fast, progress: .ignored) }
+        #expect { try Fetch.fetch("http://127.0.0.1:9/x", to: work("x"), expectedSHA256: nil, policy: Self.fast, context: .ignored) }
             throws: { ($0 as? CommandError)?.code == .httpError && ($0 as? CommandError)?.message.contains("127.0.0.1:9") == true }
     }
 
@@ -217,13 +217,13 @@ final class LocalHTTPServer {
         var small = Self.fast
         small.limits.maxBytes = UInt64(Self.body.count - 1)
         for path in ["/ok", "/endless"] {
-            let started = Progress.monotonicNanoseconds()
-            #expect { try Fetch.fetch(server.url(path), to: work("x"), expectedSHA256: nil, policy: path == "/ok" ? small : Self.fast, progress: .ignored) }
+            let started = MonotonicClock.system.now()
+            #expect { try Fetch.fetch(server.url(path), to: work("x"), expectedSHA256: nil, policy: path == "/ok" ? small : Self.fast, context: .ignored) }
                 throws: { error in
                     let message = (error as? CommandError)?.message ?? ""
                     return message.contains(server.url(path)) && message.contains("larger than the limit of")
                 }
-            #expect(Progress.monotonicNanoseconds() - started < 10_000_000_000)
+            #expect(MonotonicClock.system.now() - started < 10_000_000_000)
             #expect(shell("ls -A '\(work)'").output.isEmpty)
         }
         let hits = shell("curl -s \(server.url("/hits"))").output

@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func erlangVmNeedsGlibc() throws {
-        let beams = shell("ls /usr/lib/erlang/erts-*/bin/beam.smp").output.split(separator: "\n").map { FilePath(String($0)) }
+        let beams = shell("ls /usr/lib/erlang/erts-*/bin/beam.smp").output.split(separator: "\n").map { FilePath(Array($0.utf8))! }
         let beam = try #require(beams.first)
         let requirement = try LibcRequirement.examine([beam]).requirement
         #expect(requirement.libc == "gnu")
@@ -34,7 +34,7 @@ import Testing
     @Test func listsNeededLibrariesAsTheLoaderReadsThem() throws {
         let work = TemporaryDirectory()
         try writeFile(work("script"), "#!/bin/sh\n")
-        let beams = shell("ls /usr/lib/erlang/erts-*/bin/beam.smp").output.split(separator: "\n").map { FilePath(String($0)) }
+        let beams = shell("ls /usr/lib/erlang/erts-*/bin/beam.smp").output.split(separator: "\n").map { FilePath(Array($0.utf8))! }
         let beam = try #require(beams.first)
         let findings = try LibcRequirement.examine([work("script"), beam])
         #expect(findings.needed.map(\.path) == [beam])
@@ -60,7 +60,7 @@ import Testing
         let file = try FileDescriptor.open(work("beam.smp"), O_WRONLY | O_CREAT, mode: 0o755)
         try file.writeAll(musl)
         #expect(try LibcRequirement.examine([work("beam.smp")]).requirement == .init(libc: "musl", version: nil))
-        let glibcLibraries = shell("ls /usr/lib/erlang/lib/crypto-*/priv/lib/crypto.so").output.split(separator: "\n").map { FilePath(String($0)) }
+        let glibcLibraries = shell("ls /usr/lib/erlang/lib/crypto-*/priv/lib/crypto.so").output.split(separator: "\n").map { FilePath(Array($0.utf8))! }
         let crypto = try #require(glibcLibraries.first, "crypto.so is missing: scripts/install-deps installs erlang-crypto")
         #expect { try LibcRequirement.examine([work("beam.smp"), crypto]).requirement } throws: {
             ($0 as? CommandError)?.code == .unsupported

@@ -19,7 +19,7 @@ final class TemporaryDirectory: CustomStringConvertible {
         var template = Array("/tmp/batamanta-native-test-XXXXXX".utf8CString)
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(created != nil, "mkdtemp failed")
-        path = FilePath(template.dropLast().map { UInt8(bitPattern: $0) })
+        path = FilePath(template.dropLast().map { UInt8(bitPattern: $0) })!
     }
 
     deinit {
@@ -50,7 +50,7 @@ var helperExecutable: FilePath? {
     var buffer = [CChar](repeating: 0, count: 4096)
     let count = readlink("/proc/self/exe", &buffer, buffer.count)
     guard count > 0 else { return nil }
-    let bundle = FilePath(buffer[..<count].map { UInt8(bitPattern: $0) })
+    let bundle = FilePath(buffer[..<count].map { UInt8(bitPattern: $0) })!
     for directory in [bundle.parent, bundle.parent.parent] {
         let candidate = directory.appending("batamanta-native")
         if FileSystem.exists(candidate) { return candidate }
@@ -61,7 +61,7 @@ var helperExecutable: FilePath? {
 extension FileSystem {
     static func exists(_ path: FilePath) -> Bool {
         var info = stat()
-        return path.isValid && path.withCString { lstat($0, &info) } == 0
+        return path.withCString { lstat($0, &info) } == 0
     }
 }
 
@@ -71,4 +71,8 @@ extension Progress {
     }
 
     static var ignored: Progress { Progress { _, _, _ in } }
+}
+
+extension RequestContext {
+    static var ignored: RequestContext { RequestContext(progress: .ignored) }
 }

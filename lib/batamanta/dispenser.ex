@@ -5,14 +5,16 @@ defmodule Batamanta.Dispenser do
   `mix compile` builds one dispenser per execution mode (`batamanta-dispenser` for
   `:cli`, `batamanta-dispenser-tui`, `batamanta-dispenser-daemon`) for the machine it
   runs on, linked fully static, so each runs on glibc and musl systems alike: they serve
-  both Linux triples of this machine's arch. A Linux target of another arch needs one
-  built on (or for) that arch, dropped in as `priv/bin/<product>-<triple>`, for example
-  `batamanta-dispenser-aarch64-linux-gnu`; Swift's
-  Embedded stdlib ships no `aarch64-unknown-linux-gnu` variant to cross-compile one
-  here. macOS and Windows have none: the dispenser is Linux-only.
+  both Linux triples of this machine's arch. On x86_64 it also cross-builds them for
+  aarch64 (`Batamanta.Dispenser.Cross`) as `priv/bin/<product>-aarch64-linux`, or does so
+  the first time an aarch64 target asks, when its inputs are there. A Linux arch this
+  machine cannot build for takes a dispenser built there, dropped in as
+  `priv/bin/<product>-<arch>-linux`. macOS and Windows have none: the dispenser is
+  Linux-only.
   """
 
   alias Batamanta.{Products, Target}
+  alias Batamanta.Dispenser.Cross
 
   @elf_machine %{x86_64: 62, aarch64: 183}
 
@@ -29,10 +31,14 @@ defmodule Batamanta.Dispenser do
 
   def for_target(mode, %Target{os: :linux} = target, host_arch) do
     product = product(mode)
+    name = "#{product}-#{target.arch}-linux"
 
-    case Products.path("#{product}-#{target.triple}") do
+    with {:error, tried} <- Products.path(name),
+         {:error, tried} <- cross_build(target.arch, name, tried) do
+      {:error, missing(product, target, host_arch, tried)}
+    else
       {:ok, path} -> check_machine(path, product, target.arch)
-      {:error, tried} -> {:error, missing(product, target, host_arch, tried)}
+      {:error, :cross, message} -> {:error, "target #{target.triple}: #{message}"}
     end
   end
 
@@ -41,7 +47,8 @@ defmodule Batamanta.Dispenser do
      "target #{target.triple} (erts_target: / force_os:) cannot be built: the dispenser " <>
        "that starts every binary is Linux-only, so there is no #{target.os} binary to make. " <>
        "Choose a Linux target (:ubuntu_22_04_x86_64, :alpine_3_19_x86_64, ...) or remove " <>
-       "erts_target/force_os to build for this machine"}
+       "erts_target/force_os to build for this machine. docs/PORTING.md lists what a " <>
+       "#{target.os} dispenser has to replace and how one built there is plugged in"}
   end
 
   defp product(:cli), do: "batamanta-dispenser"
@@ -51,10 +58,25 @@ defmodule Batamanta.Dispenser do
 
   defp built(product, {:error, tried}), do: {:error, Products.missing(product, tried)}
 
+  # An arch Cross builds for, whose dispensers `mix compile` skipped: its inputs may have
+  # arrived since, or be missing, which the message then names.
+  defp cross_build(arch, name, tried) do
+    if arch == Cross.arch() do
+      Mix.shell().info("Building the #{arch} dispensers")
+
+      case Cross.build() do
+        :ok -> Products.path(name)
+        {:error, message} -> {:error, :cross, message}
+      end
+    else
+      {:error, tried}
+    end
+  end
+
   defp missing(product, target, host_arch, tried) do
     "target #{target.triple} needs a dispenser built for #{target.arch}, and this machine " <>
-      "(#{host_arch}) builds one for #{host_arch} only: no #{target.arch} Swift toolchain " <>
-      "pieces (Embedded stdlib, static libc and libzstd) are available here. Build " <>
+      "(#{host_arch}) cannot build one: the Swift toolchain has no Embedded stdlib to " <>
+      "cross-compile it for #{target.arch} Linux here. Build " <>
       "#{product} on a #{target.arch} Linux machine (`swift build -c release --product " <>
       "#{product}` in batamanta) and copy it to #{List.last(tried)}, or run mix batamanta " <>
       "on a #{target.arch} machine. Looked at: #{Enum.join(tried, ", ")}"

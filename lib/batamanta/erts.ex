@@ -115,9 +115,10 @@ defmodule Batamanta.ERTS do
       fill = &download(&1, native, url, sha256, version, entry, on_progress)
       check = &same_version(&1, version, url)
 
-      with {:ok, info, how} <- Cache.install(native, entry, fill, check, on_progress),
+      with {:ok, info, how, warnings} <- Cache.install(native, entry, fill, check, on_progress),
            :ok <- check_parity(info.otp_version, host, "the OTP in #{entry}") do
-        {:ok, cached(entry, info, if(how == :installed, do: :download, else: :cache))}
+        erts = cached(entry, info, if(how == :installed, do: :download, else: :cache))
+        {:ok, %{erts | warning: if(warnings != [], do: Enum.join(warnings, "\n"))}}
       end
     end
   end
@@ -154,11 +155,25 @@ defmodule Batamanta.ERTS do
                progress
              )
            ),
-         {:ok, tree} <- Tree.unpack(tarball, unpacked),
+         {:ok, tree, dropped} <- naming(url, Tree.unpack(native, tarball, unpacked, progress)),
          _ = File.rm(tarball),
          :ok <- Tree.install(tree, entry) do
-      {:ok, tree}
+      {:ok, tree, dropped_warnings(url, dropped)}
     end
+  end
+
+  defp naming(url, {:error, message}), do: {:error, "#{url} cannot be installed: #{message}"}
+  defp naming(_url, result), do: result
+
+  defp dropped_warnings(_url, []), do: []
+
+  defp dropped_warnings(url, dropped) do
+    links = Enum.map_join(dropped, ", ", fn {path, target} -> "#{path} -> #{target}" end)
+
+    [
+      "#{url} has #{length(dropped)} symlink(s) pointing outside the OTP tree, left out " <>
+        "of the runtime (a self-contained binary cannot carry them): #{links}"
+    ]
   end
 
   defp native_result({:ok, result}), do: {:ok, result}

@@ -2,8 +2,9 @@ defmodule Batamanta.DispenserTest do
   use ExUnit.Case, async: false
 
   alias Batamanta.{Dispenser, Products, Target}
+  alias Batamanta.Dispenser.Cross
 
-  @drop_in Mix.Tasks.Compile.BatamantaNative.output_path("batamanta-dispenser-aarch64-linux-gnu")
+  @cross Mix.Tasks.Compile.BatamantaNative.output_path("batamanta-dispenser-aarch64-linux")
 
   defp target(os, arch, libc) do
     %Target{os: os, arch: arch, libc: libc, triple: Target.triple(os, arch, libc)}
@@ -15,28 +16,38 @@ defmodule Batamanta.DispenserTest do
     assert Dispenser.for_target(:cli, target(:linux, :x86_64, :musl), :x86_64) == {:ok, built}
   end
 
-  test "another arch needs a dispenser dropped into priv/bin, checked to be for that arch" do
-    refute File.exists?(@drop_in)
-    assert {:error, message} = Dispenser.for_target(:cli, target(:linux, :aarch64, :gnu), :x86_64)
-    assert message =~ "target aarch64-linux-gnu needs a dispenser built for aarch64"
-    assert message =~ @drop_in
+  test "aarch64 takes the cross-built dispenser, checked to be for that arch" do
+    assert {:ok, path} = Dispenser.for_target(:cli, target(:linux, :aarch64, :gnu), :x86_64)
+    assert {:ok, path} == Products.path("batamanta-dispenser-aarch64-linux")
+    assert Dispenser.for_target(:cli, target(:linux, :aarch64, :musl), :x86_64) == {:ok, path}
+    original = File.read!(@cross)
 
     try do
       # An x86_64 file under the aarch64 name is caught.
       assert {:ok, built} = Products.path("batamanta-dispenser")
-      File.cp!(built, @drop_in)
+      File.cp!(built, @cross)
 
       assert {:error, message} =
                Dispenser.for_target(:cli, target(:linux, :aarch64, :gnu), :x86_64)
 
       assert message =~ "is not a 64-bit little-endian aarch64 ELF"
-
-      header = <<0x7F, "ELF", 2, 1, 1, 0::unit(8)-size(9), 2::little-16, 183::little-16>>
-      File.write!(@drop_in, header <> :binary.copy(<<0>>, 64))
-      assert {:ok, path} = Dispenser.for_target(:cli, target(:linux, :aarch64, :gnu), :x86_64)
-      assert File.read!(path) == File.read!(@drop_in)
     after
-      File.rm(@drop_in)
+      File.write!(@cross, original)
+    end
+  end
+
+  test "the cross build names each missing input and the package it comes from" do
+    sysroot = Path.join(System.tmp_dir!(), "batamanta-empty-sysroot")
+    System.put_env("BATAMANTA_AARCH64_SYSROOT", sysroot)
+
+    try do
+      assert {:error, message} = Cross.build()
+      assert message =~ "the aarch64 dispensers cannot be built"
+      assert message =~ Path.join(sysroot, "usr/lib/aarch64-linux-musl/libc.a")
+      assert message =~ "apt-get download musl-dev:arm64 libzstd-dev:arm64 libgcc-12-dev:arm64"
+      assert message =~ "scripts/install-deps"
+    after
+      System.delete_env("BATAMANTA_AARCH64_SYSROOT")
     end
   end
 
@@ -44,10 +55,8 @@ defmodule Batamanta.DispenserTest do
     assert {:ok, built} = Products.path("batamanta-dispenser-daemon")
     assert Dispenser.for_target(:daemon, target(:linux, :x86_64, :musl), :x86_64) == {:ok, built}
 
-    assert {:error, message} =
-             Dispenser.for_target(:tui, target(:linux, :aarch64, :musl), :x86_64)
-
-    assert message =~ "priv/bin/batamanta-dispenser-tui-aarch64-linux-musl"
+    assert {:ok, tui} = Dispenser.for_target(:tui, target(:linux, :aarch64, :musl), :x86_64)
+    assert tui =~ "priv/bin/batamanta-dispenser-tui-aarch64-linux"
   end
 
   test "macOS and Windows are refused: the dispenser is Linux-only" do

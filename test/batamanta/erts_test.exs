@@ -89,6 +89,12 @@ defmodule Batamanta.ERTSTest do
   defp entry(context, version, triple \\ @triple),
     do: Path.join([context.cache, "batamanta/erts", triple, "OTP-#{version}"])
 
+  defp root_dir_seen_by_erl(root) do
+    eval = ~s|io:format("~s", [code:root_dir()]), halt().|
+    {out, 0} = System.cmd(Path.join(root, "bin/erl"), ["-noshell", "-eval", eval])
+    out
+  end
+
   # A helper's atomic write leaves a temp file next to its output until it commits.
   defp leftovers(context) do
     erts = Path.join(context.cache, "batamanta/erts")
@@ -117,13 +123,7 @@ defmodule Batamanta.ERTSTest do
     assert File.read!(Path.join(root, "bin/erl")) =~ "ROOTDIR=#{root}\n"
     assert File.exists?(Path.join(root, "erts-#{erts_version}/bin/#{OTPFixture.marker()}"))
 
-    assert {out, 0} =
-             System.cmd(
-               Path.join(root, "bin/erl"),
-               ~w(-noshell -eval) ++ [~s|io:format("~s", [code:root_dir()]), halt().|]
-             )
-
-    assert out == root
+    assert root_dir_seen_by_erl(root) == root
     assert leftovers(context) == []
 
     {warm, {:ok, again}} = :timer.tc(fn -> provision(context, erts_source: base) end)
@@ -135,6 +135,63 @@ defmodule Batamanta.ERTSTest do
     IO.puts(
       "\n    fixture download+install #{div(cold, 1000)} ms, cache hit #{div(warm, 1000)} ms"
     )
+  end
+
+  test "a plain tar -czf of an installed OTP installs, relocated, with its in-tree links",
+       context do
+    {tarball, sha} =
+      OTPFixture.installed_tarball(Path.join(context.dir, "plain#{context.prefix}"))
+
+    base = mirror(context, [{context.version, sha}], {:file, tarball})
+
+    assert {:ok, erts} = provision(context, erts_source: base)
+    root = entry(context, context.version)
+    assert erts.source == :download and erts.root == root
+    assert File.read_link!(Path.join(root, "bin/epmd")) == "../erts-#{erts.erts_version}/bin/epmd"
+    assert File.exists?(Path.join(root, "erts-#{erts.erts_version}/bin/#{OTPFixture.marker()}"))
+
+    # Debian's erl names /usr/lib/erlang whatever its location: rewritten to the entry's.
+    assert root_dir_seen_by_erl(root) == root
+
+    # erlang-common-test's priv/ links into /usr/share: left out, in one warning naming each.
+    escaping = OTPFixture.escaping_links()
+    assert escaping != [], "scripts/install-deps installs erlang-common-test for this case"
+    assert [warning] = String.split(erts.warning, "\n")
+    assert warning =~ "#{length(escaping)} symlink(s) pointing outside the OTP tree"
+
+    for link <- escaping do
+      assert warning =~ "erlang/#{link} -> "
+
+      refute File.exists?(Path.join(root, link)) or
+               match?({:ok, _}, File.read_link(Path.join(root, link)))
+    end
+
+    assert {:ok, %ERTS{source: :cache, warning: nil}} = provision(context, erts_source: base)
+  end
+
+  test "an archive entry outside the tree is refused, naming it and the URL", context do
+    evil = Path.join(context.dir, "evil-#{Path.basename(context.prefix)}.tar.gz")
+
+    {_, 0} =
+      System.cmd("python3", [
+        "-c",
+        """
+        import io, tarfile, sys
+        with tarfile.open(sys.argv[1], "w:gz") as tar:
+            for name in ["erlang/", "erlang/../escaped"]:
+                info = tarfile.TarInfo(name)
+                info.type = tarfile.DIRTYPE if name.endswith("/") else tarfile.REGTYPE
+                tar.addfile(info, io.BytesIO(b""))
+        """,
+        evil
+      ])
+
+    base = mirror(context, [{context.version, OTPFixture.sha256(evil)}], {:file, evil})
+    assert {:error, message} = provision(context, erts_source: base)
+    assert message =~ "#{base}/#{@triple}/OTP-#{context.version}.tar.gz cannot be installed"
+    assert message =~ "'..' in entry path (erlang/../escaped)"
+    refute message =~ "POSIX"
+    assert leftovers(context) == []
   end
 
   test "Hex's layout: builds.txt, skipping non-versions and unverifiable lines", context do

@@ -41,6 +41,32 @@ defmodule Batamanta.Test.OTPFixture do
     {output, sha256(output)}
   end
 
+  @doc """
+  Writes `OTP-<host version>.tar.gz` into `dir` the way a mirror is made from an installed
+  OTP, `tar -C <parent> -czf OTP-<version>.tar.gz erlang`, from a copy of this machine's
+  root (its symlinks as they are, plus the marker file), and returns `{path, sha256}`.
+  """
+  def installed_tarball(dir) do
+    root = to_string(:code.root_dir())
+    copy = Path.join(dir, "installed-#{System.unique_integer([:positive])}")
+    File.mkdir_p!(copy)
+    {_, 0} = System.cmd("cp", ["-a", root, Path.join(copy, "erlang")])
+    erts = "erts-#{:erlang.system_info(:version)}"
+    File.write!(Path.join([copy, "erlang", erts, "bin", @marker]), "made from #{root}\n")
+    output = Path.join(dir, "OTP-#{host_version()}.tar.gz")
+    {_, 0} = System.cmd("tar", ["-C", copy, "-czf", output, "erlang"])
+    File.rm_rf!(copy)
+    {output, sha256(output)}
+  end
+
+  @doc "The symlinks under `root/lib` that point outside `root`, relative to `root`."
+  def escaping_links(root \\ to_string(:code.root_dir())) do
+    for link <- Path.wildcard(Path.join(root, "lib/*/**")),
+        {:ok, target} <- [File.read_link(link)],
+        not String.starts_with?(Path.expand(target, Path.dirname(link)), root <> "/"),
+        do: Path.relative_to(link, root)
+  end
+
   def sha256(path), do: :crypto.hash(:sha256, File.read!(path)) |> Base.encode16(case: :lower)
 
   defp build_tree(tree, version) do

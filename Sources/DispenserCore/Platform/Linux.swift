@@ -33,9 +33,20 @@ enum Platform {
         return state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
     }
 
-    /// The executable `pid` runs, or nil when it is gone or belongs to another user.
+    /// The program `pid` runs: the target of /proc/<pid>/exe, or nil when it is gone or
+    /// belongs to another user. Under user-mode emulation (qemu-user through binfmt_misc,
+    /// which starts the emulator as `<emulator> <program> <args>`) /proc/<pid>/exe is the
+    /// emulator, so there the program is the one the emulator was handed: only when the
+    /// executable is named qemu-* and argv[0] is that same path, so that no ordinary
+    /// process passes for whatever file its first argument names.
     static func executable(of pid: Int32) -> [UInt8]? {
-        linkTarget(joined(Array("/proc/".utf8), decimalDigits(UInt64(pid)), Array("/exe".utf8)))
+        let proc = joined(Array("/proc/".utf8), decimalDigits(UInt64(pid)))
+        guard let exe = linkTarget(joined(proc, Array("/exe".utf8))) else { return nil }
+        guard exe.split(separator: slash).last?.starts(with: Array("qemu-".utf8)) == true else { return exe }
+        let argv = SystemLibraries.contents(of: joined(proc, Array("/cmdline".utf8)))
+            .split(separator: 0, omittingEmptySubsequences: false)
+        guard argv.count > 1, Array(argv[0]) == exe, argv[1].first == slash else { return exe }
+        return Array(argv[1])
     }
 
     /// sigwaitinfo(2): the next of the blocked `signals`, or -1 with errno set.

@@ -45,27 +45,28 @@ defmodule Batamanta.ERTS.Cache do
   Fills `entry` unless another process did, holding the entry's lock throughout.
 
   `fill` gets an empty temporary directory next to the entry and returns
-  `{:ok, tree_root}` for a tree inside it that is installed for the entry's path; that
-  tree is verified, `check` gets its versions and returns `:ok` or an error, and only
-  then is the tree renamed into place. Returns the entry's versions and whether this
-  call installed it (`:installed`) or found it (`:hit`).
+  `{:ok, tree_root, warnings}` for a tree inside it that is installed for the entry's
+  path; that tree is verified, `check` gets its versions and returns `:ok` or an error,
+  and only then is the tree renamed into place. Returns the entry's versions, whether
+  this call installed it (`:installed`, with `fill`'s warnings) or found it (`:hit`, no
+  warnings).
   """
   @spec install(
           Native.t(),
           Path.t(),
-          (Path.t() -> {:ok, Path.t()} | {:error, String.t()}),
+          (Path.t() -> {:ok, Path.t(), [String.t()]} | {:error, String.t()}),
           (map() -> :ok | {:error, String.t()}),
           (map() ->
              any())
         ) ::
-          {:ok, map(), :installed | :hit} | {:error, String.t()}
+          {:ok, map(), :installed | :hit, [String.t()]} | {:error, String.t()}
   def install(native, entry, fill, check, on_progress) do
     File.mkdir_p!(Path.dirname(entry))
 
     locked =
       Native.with_lock(native, %{path: entry <> ".lock"}, on_progress, fn ->
         case lookup(entry) do
-          {:ok, info} -> {:ok, info, :hit}
+          {:ok, info} -> {:ok, info, :hit, []}
           :miss -> fill_entry(entry, fill, check)
         end
       end)
@@ -89,11 +90,11 @@ defmodule Batamanta.ERTS.Cache do
     File.mkdir_p!(tmp)
 
     try do
-      with {:ok, tree} <- fill.(tmp),
+      with {:ok, tree, warnings} <- fill.(tmp),
            {:ok, info} <- Tree.verify(tree),
            :ok <- check.(info),
            :ok <- rename(tree, entry) do
-        {:ok, info, :installed}
+        {:ok, info, :installed, warnings}
       end
     after
       File.rm_rf(tmp)

@@ -10,20 +10,30 @@ defmodule Batamanta.ERTS.Tree do
   into the cache atomically.
   """
 
+  alias Batamanta.Native
+
   @placeholder "%FINAL_ROOTDIR%"
 
   @doc """
-  Extracts `tarball` into `dir` and returns the tree's root: `dir` itself, or the one
-  folder the tarball wraps the tree in.
-  """
-  @spec unpack(Path.t(), Path.t()) :: {:ok, Path.t()} | {:error, String.t()}
-  def unpack(tarball, dir) do
-    case :erl_tar.extract(String.to_charlist(tarball), [:compressed, cwd: String.to_charlist(dir)]) do
-      :ok ->
-        find_root(dir, tarball)
+  Extracts `tarball` into `dir` with the helper's tar reader and returns the tree's root
+  (`dir` itself, or the one folder the tarball wraps the tree in) and the symlinks left
+  out because they point outside the tree, as `{path, target}`.
 
-      {:error, reason} ->
-        {:error, "cannot unpack #{tarball}: #{:erl_tar.format_error(reason)}"}
+  Tarballs of an installed OTP (`tar -C /usr/lib -czf OTP-25.2.3.tar.gz erlang`) hold
+  relative symlinks such as `bin/epmd -> ../erts-*/bin/epmd`, kept, and sometimes links
+  into the system (`common_test`'s `priv/` into `/usr/share/javascript` on Debian), which
+  a self-contained runtime cannot carry.
+  """
+  @spec unpack(Native.t(), Path.t(), Path.t(), (map() -> any())) ::
+          {:ok, Path.t(), [{String.t(), String.t()}]} | {:error, String.t()}
+  def unpack(native, tarball, dir, on_progress \\ fn _ -> :ok end) do
+    case Native.request(native, :unpack, %{archive: tarball, output: dir}, on_progress) do
+      {:ok, %{dropped: dropped}} ->
+        with {:ok, root} <- find_root(dir, tarball),
+             do: {:ok, root, Enum.map(dropped, &{&1.path, &1.target})}
+
+      {:error, _code, message} ->
+        {:error, message}
     end
   end
 
@@ -46,7 +56,10 @@ defmodule Batamanta.ERTS.Tree do
 
   @doc """
   Runs the tree's `Install` step when its scripts still carry the placeholder ROOTDIR,
-  writing `final` (where the tree will live) into them.
+  writing `final` (where the tree will live) into them. A tree that was installed
+  elsewhere (a tarball of `/usr/lib/erlang`) has that location written into its start
+  scripts instead, and Debian's `erl` uses it even when run from another place: it is
+  replaced with `final`.
   """
   @spec install(Path.t(), Path.t()) :: :ok | {:error, String.t()}
   def install(root, final) do
@@ -54,22 +67,65 @@ defmodule Batamanta.ERTS.Tree do
 
     cond do
       not needs_install?(root) ->
-        :ok
+        relocate(root, final)
 
       not File.regular?(script) ->
         {:error,
          "the OTP tree from the tarball still needs its Install step (#{@placeholder} in its " <>
            "scripts) but has no Install script; the tarball is not a `make release` tree"}
 
-      # Install substitutes the path with sed and embeds it in sh scripts unquoted.
-      String.contains?(final, [";", "&", "\\", "\"", "$", "`", "\n"]) ->
-        {:error,
-         "the ERTS cache path #{inspect(final)} contains a character OTP's Install script " <>
-           "cannot embed; set XDG_CACHE_HOME to a plainer directory"}
+      not embeddable?(final) ->
+        unembeddable(final)
 
       true ->
         run_install(root, final)
     end
+  end
+
+  # Install substitutes the path with sed and embeds it in sh scripts unquoted, and so
+  # does relocate/2.
+  defp embeddable?(final), do: not String.contains?(final, [";", "&", "\\", "\"", "$", "`", "\n"])
+
+  defp unembeddable(final) do
+    {:error,
+     "the ERTS cache path #{inspect(final)} contains a character OTP's start scripts " <>
+       "cannot embed; set XDG_CACHE_HOME to a plainer directory"}
+  end
+
+  defp relocate(root, final) do
+    case installed_root(root) do
+      nil ->
+        :ok
+
+      ^final ->
+        :ok
+
+      old ->
+        if embeddable?(final), do: rewrite_scripts(root, old, final), else: unembeddable(final)
+    end
+  end
+
+  defp installed_root(root) do
+    with {:ok, text} <- File.read(Path.join(root, "bin/erl")),
+         [_, dir] <- Regex.run(~r/^\s*ROOTDIR="?(\/[^"\s]*)"?\s*$/m, text) do
+      dir
+    else
+      _ -> nil
+    end
+  end
+
+  defp rewrite_scripts(root, old, final) do
+    scripts =
+      for file <-
+            Path.wildcard(Path.join(root, "bin/*")) ++
+              Path.wildcard(Path.join(root, "erts-*/bin/*")),
+          match?({:ok, %File.Stat{type: :regular}}, File.lstat(file)),
+          match?({:ok, "#!"}, File.open(file, [:read], &IO.binread(&1, 2))),
+          do: file
+
+    Enum.each(scripts ++ [Path.join(root, "releases/RELEASES")], fn file ->
+      with {:ok, text} <- File.read(file), do: File.write!(file, String.replace(text, old, final))
+    end)
   end
 
   defp run_install(root, final) do
