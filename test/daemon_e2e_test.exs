@@ -3,7 +3,7 @@ defmodule Batamanta.DaemonE2ETest do
   # binary as a service manager: the :daemon contract of issue 5 and the README.
   use ExUnit.Case, async: false
 
-  alias Batamanta.Test.{ErlangHidden, Example}
+  alias Batamanta.Test.{ErlangHidden, Example, Project}
 
   @moduletag :e2e
   @moduletag timeout: 600_000
@@ -19,7 +19,7 @@ defmodule Batamanta.DaemonE2ETest do
     assert output =~ "mode         daemon"
 
     on_exit(fn ->
-      kill_processes_under(dir)
+      Project.kill_processes_under(dir)
       File.rm_rf!(dir)
     end)
 
@@ -98,16 +98,6 @@ defmodule Batamanta.DaemonE2ETest do
       fun.() -> true
       tries == 0 -> false
       true -> Process.sleep(100) && wait_until(fun, tries - 1)
-    end
-  end
-
-  # epmd, started by the VM, outlives it; it runs from this test's extraction.
-  defp kill_processes_under(dir) do
-    for entry <- File.ls!("/proc"),
-        entry =~ ~r/^\d+$/,
-        {:ok, exe} <- [File.read_link("/proc/#{entry}/exe")],
-        String.starts_with?(exe, dir) do
-      System.cmd("kill", ["-9", entry])
     end
   end
 

@@ -79,6 +79,25 @@ defmodule Batamanta.E2ETest do
     assert {"Hello from batamanta!\n", 0} = run(context, [])
   end
 
+  test "BATAMANTA_MAINTENANCE=info describes the binary and runs nothing of the app",
+       context do
+    maintenance = [env: [{"BATAMANTA_MAINTENANCE", "info"}]]
+    assert {info, 0} = run(context, ["args"], maintenance)
+    assert info =~ ~r/^mode\s+cli$/m
+    assert info =~ "(not extracted)"
+    refute info =~ "args"
+
+    assert {"Hello from batamanta!\n", 0} = run(context, [])
+    assert {info, 0} = run(context, [], maintenance)
+    assert info =~ "(extracted, not in use)"
+
+    assert {"removed the extractions of " <> _, 0} =
+             run(context, [], env: [{"BATAMANTA_MAINTENANCE", "uninstall"}])
+
+    assert {info, 0} = run(context, [], maintenance)
+    assert info =~ "(not extracted)"
+  end
+
   test "System.argv/0 holds the arguments verbatim", context do
     assert {output, 0} = run(context, ["args" | @torture])
     assert output == inspect(["args" | @torture]) <> "\n"

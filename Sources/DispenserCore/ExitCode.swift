@@ -3,6 +3,7 @@
 ///
 /// | code | name | meaning |
 /// |---|---|---|
+/// | 64 | EX_USAGE | `BATAMANTA_MAINTENANCE` set to something other than `info`, `path` or `uninstall` |
 /// | 65 | EX_DATAERR | corrupted or truncated payload: content hash, zstd frame, tar stream or an unsafe tar entry |
 /// | 66 | EX_NOINPUT | no payload: the file has no batamanta trailer (stripped, truncated, or not a batamanta binary) |
 /// | 69 | EX_UNAVAILABLE | this host cannot run the embedded runtime: preflight found an unfit libc, or no library a NIF of the payload loads (`needs`) |
@@ -14,6 +15,7 @@
 /// Every failure prints exactly one line to stderr, starting with `batamanta: ` and
 /// naming the path involved. Once the application is exec'd, its own status is returned.
 enum ExitCode: Int32 {
+    case usage = 64
     case corruptPayload = 65
     case noPayload = 66
     case hostUnsupported = 69

@@ -13,14 +13,15 @@ struct Launch {
     /// Returns only by throwing. `userArguments` follow the metadata's; by default the
     /// dispenser's own, which the daemon replaces because its first one is a command.
     /// `overrides` (`NAME=VALUE`) stand in for variables of the dispenser's environment,
-    /// so the metadata's `env` records still take precedence over them.
-    func exec(userArguments: [[UInt8]] = Array(Environment.arguments.dropFirst()), environment overrides: [[UInt8]] = []) throws(Failure) -> Never {
+    /// so the metadata's `env` records still take precedence over them. `vmArguments`
+    /// (the daemon's node name) go right after the program, before the metadata's.
+    func exec(userArguments: [[UInt8]] = Array(Environment.arguments.dropFirst()), vmArguments: [[UInt8]] = [], environment overrides: [[UInt8]] = []) throws(Failure) -> Never {
         var config: [UInt8] = []
         if let runtimeConfig = metadata.first(bytes("runtime_config")) {
             config = try copyRuntimeConfig(runtimeConfig)
         }
         let program = resolve(expand(metadata.first(bytes("exec")) ?? [], config: config))
-        var arguments: [[UInt8]] = [program]
+        var arguments: [[UInt8]] = [program] + vmArguments
         if isatty(1) == 1, isatty(2) == 1, Environment.value("NO_COLOR") == nil {
             arguments.append(contentsOf: metadata.all(bytes("tty_arg")).map { expand($0, config: config) })
         }
@@ -32,11 +33,12 @@ struct Launch {
             path = Array("/bin/sh".utf8)
             arguments = [path, Array("-c".utf8), Array(". \"$0\"; exec \"$@\"".utf8), resolve(expand(script, config: config))] + arguments
         }
-        let environment = makeEnvironment(config: config, overrides: overrides)
+        let environment = self.environment(config: config, overrides: overrides)
         throw Failure(errno: execute(path, arguments, environment), path: path, "cannot execute")
     }
 
-    private func makeEnvironment(config: [UInt8], overrides: [[UInt8]]) -> [[UInt8]] {
+    /// The application's environment: ours with `overrides`, then the metadata's records.
+    func environment(config: [UInt8] = [], overrides: [[UInt8]]) -> [[UInt8]] {
         var environment = Environment.variables(overriding: overrides)
         for entry in metadata.all(bytes("env_default")) {
             let name = variableName(entry)
@@ -91,7 +93,7 @@ struct Launch {
     }
 
     /// Paths in the metadata are relative to the extraction root.
-    private func resolve(_ path: [UInt8]) -> [UInt8] {
+    func resolve(_ path: [UInt8]) -> [UInt8] {
         path.first == slash ? path : joined(root, [slash], path)
     }
 

@@ -1,6 +1,8 @@
 /// What the daemon binary was asked to do (`Help.swift` lists the commands).
 enum Command {
     case start(arguments: [[UInt8]], timeout: Int)
+    case foreground(arguments: [[UInt8]])
+    case restart(arguments: [[UInt8]], stopTimeout: Int, startTimeout: Int)
     case stop(timeout: Int)
     case status
     case pid
@@ -8,6 +10,7 @@ enum Command {
     case remote
     case rpc([UInt8])
     case eval([UInt8])
+    case version
     case help
 
     static let defaultStartTimeout = 60
@@ -19,12 +22,17 @@ enum Command {
         var rest = Array(arguments.dropFirst())
         switch name {
         case Array("start".utf8):
-            var appArguments: [[UInt8]] = []
-            if let separator = rest.firstIndex(of: Array("--".utf8)) {
-                appArguments = Array(rest[(separator + 1)...])
-                rest = Array(rest[..<separator])
-            }
+            let appArguments = separateAppArguments(&rest)
             return .start(arguments: appArguments, timeout: try timeout(&rest, default: defaultStartTimeout, command: name))
+        case Array("foreground".utf8):
+            let appArguments = separateAppArguments(&rest)
+            return try noMore(rest, command: name, .foreground(arguments: appArguments))
+        case Array("restart".utf8):
+            let appArguments = separateAppArguments(&rest)
+            // One --timeout bounds each phase; without it each keeps its own default.
+            let given = try timeout(&rest, default: 0, command: name)
+            return .restart(arguments: appArguments, stopTimeout: given == 0 ? defaultStopTimeout : given,
+                            startTimeout: given == 0 ? defaultStartTimeout : given)
         case Array("stop".utf8):
             return .stop(timeout: try timeout(&rest, default: defaultStopTimeout, command: name))
         case Array("status".utf8):
@@ -41,11 +49,20 @@ enum Command {
                 throw .usage(name, Array(" takes exactly one argument, the Elixir expression".utf8))
             }
             return name == Array("rpc".utf8) ? .rpc(rest[0]) : .eval(rest[0])
+        case Array("version".utf8):
+            return try noMore(rest, command: name, .version)
         case Array("help".utf8), Array("--help".utf8), Array("-h".utf8):
             return .help
         default:
             throw .usage(Array("unknown command '".utf8), name, [UInt8(ascii: "'")])
         }
+    }
+
+    /// Takes what follows `--` out of `rest`: the app's own arguments.
+    private static func separateAppArguments(_ rest: inout [[UInt8]]) -> [[UInt8]] {
+        guard let separator = rest.firstIndex(of: Array("--".utf8)) else { return [] }
+        defer { rest = Array(rest[..<separator]) }
+        return Array(rest[(separator + 1)...])
     }
 
     /// Consumes `--timeout N` (seconds, 1 to 86400); nothing else may remain.

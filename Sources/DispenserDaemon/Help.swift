@@ -9,6 +9,11 @@ enum Help {
               start [--timeout N] [-- ARGS...]
                                  start detached and wait (default 60 s) until boot finished;
                                  ARGS reach the app as System.argv(); the default command
+              foreground [-- ARGS...]
+                                 run attached: logs on stdout/stderr, SIGTERM stops it,
+                                 exits with the VM's status (systemd Type=exec, containers)
+              restart [--timeout N] [-- ARGS...]
+                                 stop if running, then start; N bounds each
               stop [--timeout N] stop gracefully (SIGTERM, the app's stop/1 runs), SIGKILL
                                  after N seconds (default 30)
               status             print whether it runs; exit 0 if running, 3 if not
@@ -17,10 +22,16 @@ enum Help {
               remote             open an IEx shell on the running node (release only)
               rpc EXPR           evaluate Elixir EXPR on the running node (release only)
               eval EXPR          evaluate Elixir EXPR in a fresh VM with the app's code (release only)
+              version            print the release's name and version
               help, --help       this text
 
-            files: $XDG_STATE_HOME/batamanta/APP/ (default ~/.local/state/batamanta/APP/):
-              APP.log, APP.pid, cookie
+            node: -sname RELEASE unless RELEASE_NODE, RELEASE_DISTRIBUTION (sname, name, none)
+            or RELEASE_COOKIE say otherwise, in the environment or in the release's env.sh
+
+            files: $XDG_STATE_HOME/batamanta/RELEASE/ (default ~/.local/state/batamanta/RELEASE/):
+              NODE.log, NODE.pid, NODE.lock, and cookie, shared by the release's nodes
+
+            BATAMANTA_MAINTENANCE=info|path|uninstall describes or removes the extraction
 
             exit status: 0 done; 1 refused or failed (already running, not running, boot
             failed); 3 status: not running; 64 usage error; 65-77 the dispenser's own

@@ -1,9 +1,19 @@
 import CLibc
 
-/// Signals and the clock, for waiting on processes; thin over the system calls.
+/// Signals, pipes and the clock, for starting and waiting on processes; thin over the
+/// system calls.
 enum ProcessInfo {
     static func signal(_ pid: Int32, _ signal: Int32) {
         _ = kill(pid, signal)
+    }
+
+    /// A pipe whose ends are close-on-exec: (read end, write end).
+    static func pipe() throws(DaemonFailure) -> (FileDescriptor, FileDescriptor) {
+        var ends: [Int32] = [-1, -1]
+        try nothingOrErrno { ends.withUnsafeMutableBufferPointer { Platform.makePipe($0.baseAddress!) } }.orThrow {
+            DaemonFailure.system($0, path: [], "cannot create a pipe")
+        }
+        return (FileDescriptor(rawValue: ends[0]), FileDescriptor(rawValue: ends[1]))
     }
 
     static func milliseconds() -> Int64 {

@@ -1,36 +1,41 @@
 import CLibc
 
-/// `$XDG_STATE_HOME/batamanta/<app>` (default `~/.local/state/batamanta/<app>`): the log,
-/// the pid file, the cookie and the ready file of one app's daemon. Created 0700 and,
-/// like the cache, refused when another user owns it or others can write to it; every
-/// file in it is used through its descriptor and created 0600 or 0400.
+/// `$XDG_STATE_HOME/batamanta/<release>` (default `~/.local/state/batamanta/<release>`):
+/// the log, the pid file, the lock and the ready file of each node of the release, named
+/// after the node, and the cookie its nodes share. Created 0700 and, like the cache,
+/// refused when another user owns it or others can write to it; every file in it is used
+/// through its descriptor and created 0600 or 0400.
 struct StateDirectory {
     var path: [UInt8]
     var descriptor: FileDescriptor
+    /// The node's name: what messages call the daemon, and the stem of its files.
     var app: [UInt8]
 
     var logName: [UInt8] { joined(app, Array(".log".utf8)) }
     var pidName: [UInt8] { joined(app, Array(".pid".utf8)) }
     var readyName: [UInt8] { joined(app, Array(".ready".utf8)) }
+    var lockName: [UInt8] { joined(app, Array(".lock".utf8)) }
     static let cookieName: [UInt8] = Array("cookie".utf8)
-    static let lockName: [UInt8] = Array("lock".utf8)
     static let temporaryName: [UInt8] = Array("tmp".utf8)
 
     func pathOf(_ name: [UInt8]) -> [UInt8] { joined(path, [slash], name) }
 
-    static func locate(app: [UInt8]) throws(DaemonFailure) -> StateDirectory {
+    /// Without XDG_STATE_HOME or HOME (a bare systemd unit, `env -i`), a private
+    /// `$TMPDIR/batamanta-state-<euid>` (`/tmp/...` when TMPDIR is not absolute).
+    static func locate(_ node: Node) throws(DaemonFailure) -> StateDirectory {
         var base: [UInt8]
         if let xdg = Environment.nonEmpty("XDG_STATE_HOME"), xdg.first == slash {
-            base = xdg
+            base = joined(xdg, Array("/batamanta".utf8))
         } else if let home = Environment.nonEmpty("HOME"), home.first == slash {
-            base = joined(home, Array("/.local/state".utf8))
+            base = joined(home, Array("/.local/state/batamanta".utf8))
         } else {
-            throw .message(status: ExitCode.noCacheDirectory.rawValue,
-                           text: Array("neither XDG_STATE_HOME nor HOME is an absolute path; cannot place the daemon's state directory".utf8))
+            var temporary = Environment.nonEmpty("TMPDIR") ?? Array("/tmp".utf8)
+            if temporary.first != slash { temporary = Array("/tmp".utf8) }
+            base = joined(temporary, Array("/batamanta-state-".utf8), decimalDigits(UInt64(geteuid())))
         }
-        let path = joined(base, Array("/batamanta/".utf8), app)
+        let path = joined(base, [slash], node.release)
         do throws(PrivateDirectoryFailure) {
-            return StateDirectory(path: path, descriptor: try openPrivateDirectory(path, forbiddenBits: 0o077), app: app)
+            return StateDirectory(path: path, descriptor: try openPrivateDirectory(path, forbiddenBits: 0o077), app: node.name)
         } catch {
             switch error {
             case .cannotCreate(let prefix, let errno): throw .system(errno, path: prefix, "cannot create state directory", otherwise: .noCacheDirectory)
@@ -42,14 +47,24 @@ struct StateDirectory {
         }
     }
 
+    /// HOME for the VM, whose cookie lookup (`filename:basedir`) fails without one: this
+    /// directory when HOME is unset, relative or not a directory we can write to.
+    var homeOverride: [[UInt8]] {
+        if let home = Environment.nonEmpty("HOME"), home.first == slash,
+            withCPath(home, { faccessat(AT_FDCWD, $0, W_OK | X_OK, AT_EACCESS) }) == 0 {
+            return []
+        }
+        return [joined(Array("HOME=".utf8), path)]
+    }
+
     /// Start and stop hold this for their whole run, so they never interleave.
     func lock() throws(DaemonFailure) -> FileDescriptor {
-        let lockFile = try descriptor.open(StateDirectory.lockName, O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600).orThrow {
-            DaemonFailure.system($0, path: pathOf(StateDirectory.lockName), "cannot open lock file")
+        let lockFile = try descriptor.open(lockName, O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600).orThrow {
+            DaemonFailure.system($0, path: pathOf(lockName), "cannot open lock file")
         }
         try lockFile.lock(LOCK_EX).orThrow { errno in
             lockFile.close()
-            return DaemonFailure.system(errno, path: pathOf(StateDirectory.lockName), "cannot lock")
+            return DaemonFailure.system(errno, path: pathOf(lockName), "cannot lock")
         }
         return lockFile
     }
@@ -88,9 +103,10 @@ struct StateDirectory {
         _ = descriptor.remove(name)
     }
 
-    /// The per-user cookie of this app's node, made at first use: 40 hex digits from the
-    /// kernel's random source, 0400. Never part of the binary, so copies of one binary
-    /// owned by different users do not share it.
+    /// The per-user cookie of this release's nodes, made at first use: 40 hex digits from
+    /// the kernel's random source, 0400. Never part of the binary, so copies of one binary
+    /// owned by different users do not share it. A file written by hand may hold anything
+    /// Erlang takes as a cookie: its first line, 1 to 255 bytes.
     func cookie() throws(DaemonFailure) -> [UInt8] {
         guard let existing = try read(StateDirectory.cookieName, limit: 256) else {
             let cookie = joined(randomSuffix(), randomSuffix(), Array(randomSuffix().prefix(8)))
@@ -98,7 +114,7 @@ struct StateDirectory {
             return cookie
         }
         let cookie = Array(existing.prefix { $0 != UInt8(ascii: "\n") })
-        guard cookie.count >= 20, cookie.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+        guard !cookie.isEmpty, cookie.count <= 255 else {
             throw .core(Failure(.corruptPayload, path: pathOf(StateDirectory.cookieName), "unusable cookie file; delete it to get a new one"))
         }
         return cookie

@@ -5,7 +5,9 @@ import CLibc
 // (Supervisor.swift) with the terminal in raw mode (Terminal.swift). Without a terminal
 // on stdin there is nothing to put back, and it runs exactly as the cli dispenser.
 func dispense() throws(Failure) -> Int32 {
-    let launch = try prepareLaunch(SelfImage.open())
+    let image = try SelfImage.open()
+    if let status = try Maintenance.run(image) { return status }
+    let launch = try prepareLaunch(image)
     guard let terminal = Terminal.save() else {
         FileDescriptor.standardError.writeAll(joined(
             Array("batamanta: ".utf8), launch.executable, Array(": warning: stdin is not a terminal; starting without raw mode\n".utf8)))

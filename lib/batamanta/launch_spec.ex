@@ -65,9 +65,8 @@ defmodule Batamanta.LaunchSpec do
       env:
         env(config, release) ++
           sys_config_env(runtime_config?, config_path) ++
-          env_defaults(release, vsn_dir, code_loading(config)) ++
-          distribution_env(config, release),
-      args: args(vsn_dir, config_path, code_loading(config), daemon_args(config, release)),
+          env_defaults(release, vsn_dir, code_loading(config), distribution(config)),
+      args: args(vsn_dir, config_path, code_loading(config), daemon_args(config)),
       files:
         if(runtime_config?, do: [{"runtime_config", "#{vsn_dir}/sys"}], else: []) ++
           if(custom_env_script?(Path.join([release.path, vsn_dir, "env.sh"])),
@@ -112,8 +111,10 @@ defmodule Batamanta.LaunchSpec do
       Enum.map(needs, &{"needs", &1})
   end
 
+  @batamanta_version Mix.Project.config()[:version]
+
   defp describe(config, staged, target, erts, libc) do
-    [{"app", to_string(config.app)}] ++
+    [{"batamanta", @batamanta_version}, {"app", to_string(config.app)}] ++
       release_record(config) ++
       [
         {"version", staged.version},
@@ -154,14 +155,14 @@ defmodule Batamanta.LaunchSpec do
   defp code_loading(%Config{}), do: "interactive"
 
   # A CLI must not leave erl_crash.dump files in the user's working directory.
-  defp env_defaults(release, vsn_dir, code_loading) do
+  defp env_defaults(release, vsn_dir, code_loading, distribution) do
     [
       {"RELEASE_MODE", code_loading},
       {"RELEASE_NODE", release.name},
       {"RELEASE_TMP", "${ROOT}/tmp"},
       {"RELEASE_VM_ARGS", "${ROOT}/#{vsn_dir}/vm.args"},
       {"RELEASE_REMOTE_VM_ARGS", "${ROOT}/#{vsn_dir}/remote.vm.args"},
-      {"RELEASE_DISTRIBUTION", "none"},
+      {"RELEASE_DISTRIBUTION", distribution},
       {"RELEASE_BOOT_SCRIPT", "batamanta"},
       {"RELEASE_BOOT_SCRIPT_CLEAN", "start_clean"},
       {"ERL_CRASH_DUMP_SECONDS", "0"}
@@ -178,31 +179,37 @@ defmodule Batamanta.LaunchSpec do
       ~w(-extra --no-halt --)
   end
 
-  # The daemon is a named node so the release's own `remote` and `rpc` reach it; they
-  # find it through RELEASE_NODE, which therefore is fixed rather than a default.
-  defp distribution_env(%Config{execution_mode: :daemon}, release) do
-    [{"env", "RELEASE_DISTRIBUTION=sname"}, {"env", "RELEASE_NODE=#{release.name}"}]
-  end
-
-  defp distribution_env(%Config{}, _release), do: []
+  # The daemon is a named node so the release's own `remote` and `rpc` reach it. Its
+  # name is only a default: the daemon dispenser settles RELEASE_NODE and
+  # RELEASE_DISTRIBUTION from the environment and env.sh, as `bin/app` does, and passes
+  # `-sname`/`-name` itself, because the node also names its state files.
+  defp distribution(%Config{execution_mode: :daemon}), do: "sname"
+  defp distribution(%Config{}), do: "none"
 
   # No cookie on the command line, where every local user can read it: the node boots
   # with the user's own ~/.erlang.cookie (Erlang's default, owner-only), and once boot
-  # has finished this `-eval` switches to the per-user cookie the dispenser passes in
-  # RELEASE_COOKIE, drops it from the app's environment, and writes the ready file the
-  # dispenser waits for with the OS pid, so a file left by an earlier run never counts.
+  # has finished this `-eval` switches to the cookie the dispenser passes in
+  # RELEASE_COOKIE and drops it from the app's environment. It then checks that every
+  # application the release starts is running (one that failed at boot may be temporary)
+  # and writes the ready file the dispenser waits for with the OS pid, so a file left by
+  # an earlier run never counts; otherwise it halts with status 1.
   @daemon_ready """
   case os:getenv("RELEASE_COOKIE") of false -> ok; Cookie -> \
   erlang:set_cookie(node(), list_to_atom(Cookie)), os:unsetenv("RELEASE_COOKIE") end, \
   case os:getenv("BATAMANTA_READY_FILE") of false -> ok; Ready -> \
-  os:unsetenv("BATAMANTA_READY_FILE"), ok = file:write_file(Ready, os:getpid()) end.\
+  os:unsetenv("BATAMANTA_READY_FILE"), \
+  {ok, [{release, _, _, Apps}]} = file:consult(filename:join([os:getenv("RELEASE_ROOT"), \
+  "releases", os:getenv("RELEASE_VSN"), os:getenv("RELEASE_NAME") ++ ".rel"])), \
+  Running = [Name || {Name, _, _} <- application:which_applications()], \
+  case [element(1, App) || App <- Apps, not lists:member(element(1, App), Running), \
+  not lists:member(load, tuple_to_list(App)), not lists:member(none, tuple_to_list(App))] of \
+  [] -> ok = file:write_file(Ready, os:getpid()); \
+  Missing -> io:format(standard_error, "batamanta: not started: ~p~n", [Missing]), \
+  erlang:halt(1) end end.\
   """
 
-  defp daemon_args(%Config{execution_mode: :daemon}, release) do
-    ["-sname", release.name, "-eval", @daemon_ready]
-  end
-
-  defp daemon_args(%Config{}, _release), do: []
+  defp daemon_args(%Config{execution_mode: :daemon}), do: ["-eval", @daemon_ready]
+  defp daemon_args(%Config{}), do: []
 
   @doc "Whether the release's sys.config asks for runtime configuration."
   @spec runtime_config?(Path.t()) :: boolean()

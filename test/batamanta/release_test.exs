@@ -213,7 +213,8 @@ defmodule Batamanta.ReleaseTest do
     assert message =~ ":daemon"
   end
 
-  test "a daemon is a named node that signals when its boot finished", context do
+  test "a daemon defaults to -sname <release>, named by the dispenser, and signals when its boot finished",
+       context do
     assert {:ok, records} =
              LaunchSpec.build(
                %{context.config | execution_mode: :daemon},
@@ -226,11 +227,14 @@ defmodule Batamanta.ReleaseTest do
 
     args = for {"arg", arg} <- records, do: arg
     assert ["-mode", "embedded" | _] = Enum.drop_while(args, &(&1 != "-mode"))
-    assert ["-sname", "tiny", "-eval", ready, "-extra", "--no-halt", "--"] = Enum.take(args, -7)
+    assert ["-eval", ready, "-extra", "--no-halt", "--"] = Enum.take(args, -5)
     assert ready =~ "BATAMANTA_READY_FILE"
+    assert ready =~ "which_applications"
     refute "-setcookie" in args
-    assert {"env", "RELEASE_DISTRIBUTION=sname"} in records
-    assert {"env", "RELEASE_NODE=tiny"} in records
+    refute "-sname" in args
+    assert {"env_default", "RELEASE_DISTRIBUTION=sname"} in records
+    assert {"env_default", "RELEASE_NODE=tiny"} in records
+    assert {"batamanta", Mix.Project.config()[:version]} in records
   end
 
   test "libc/1 formats the helper's answer" do

@@ -86,4 +86,17 @@ defmodule Batamanta.Test.Project do
     end
     """
   end
+
+  @doc """
+  Kills (SIGKILL) every process whose executable lies under `dir`: what a daemon test
+  leaves behind, epmd included, which the VM starts and which outlives it.
+  """
+  def kill_processes_under(dir) do
+    for entry <- File.ls!("/proc"),
+        entry =~ ~r/^\d+$/,
+        {:ok, exe} <- [File.read_link("/proc/#{entry}/exe")],
+        String.starts_with?(exe, dir) do
+      System.cmd("kill", ["-9", entry])
+    end
+  end
 end
