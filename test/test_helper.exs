@@ -5,11 +5,22 @@
 # is private and unique across processes, so concurrent runs never share (or delete) it.
 {:ok, root} = Batamanta.BuildDir.create()
 
+# What a machine builds once for its test runs (scripts/musl-otp's runtime) stays in the
+# real cache: it is the one thing the isolation must not hide.
+unless Batamanta.Env.set?(System.get_env(), "BATAMANTA_CI_CACHE") do
+  home =
+    Batamanta.Env.value(System.get_env(), "XDG_CACHE_HOME") ||
+      Path.join(System.user_home!(), ".cache")
+
+  System.put_env("BATAMANTA_CI_CACHE", Path.join(home, "batamanta-ci"))
+end
+
 for {name, dir} <- [
       {"HOME", "home"},
       {"XDG_CACHE_HOME", "cache"},
       {"XDG_STATE_HOME", "state"},
-      {"BATAMANTA_CACHE_DIR", "dispenser-cache"}
+      {"BATAMANTA_CACHE_DIR", "dispenser-cache"},
+      {"TMPDIR", "tmp"}
     ] do
   path = Path.join(root, dir)
   File.mkdir_p!(path)
