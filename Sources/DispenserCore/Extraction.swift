@@ -35,7 +35,9 @@ enum Extraction {
             currentName = temporaryName
             try unpack(image, into: directory, at: temporaryPath)
             try writeMarker(app: app, name: name, into: directory, at: temporaryPath)
-            try directory.syncFileSystem().orThrow { Failure(errno: $0, path: temporaryPath, "cannot sync", otherwise: .ioError) }
+            // The tree below is on disk (TreeWriter.finish), the marker too: the root's own
+            // entries are the last thing that must be, before the rename publishes it.
+            try directory.synchronize().orThrow { Failure(errno: $0, path: temporaryPath, "cannot sync", otherwise: .ioError) }
         } catch {
             _ = cache.descriptor.removeTree(currentName)
             directory.close()
@@ -44,6 +46,9 @@ enum Extraction {
 
         switch cache.descriptor.rename(temporaryName, to: name) {
         case .success:
+            // Makes the rename itself durable. Should it fail, a crash can only lose the
+            // name, never publish a partial tree: the next start extracts again.
+            _ = cache.descriptor.synchronize()
             try ExtractionLock.lock(directory, LOCK_SH, at: cache.pathOf(name))
             return directory
         case .failure(let errno) where errno == Errno(EEXIST) || errno == Errno(ENOTEMPTY):
@@ -100,5 +105,6 @@ enum Extraction {
         try marker.writeAll(joined(Array("app=".utf8), app, Array("\nname=".utf8), name, [UInt8(ascii: "\n")])).orThrow {
             Failure(errno: $0, path: path, "cannot write", otherwise: .ioError)
         }
+        try marker.synchronizeData().orThrow { Failure(errno: $0, path: path, "cannot sync", otherwise: .ioError) }
     }
 }

@@ -3,6 +3,11 @@ import CLibc
 /// Materializes tar events under a directory descriptor. Every component is opened with
 /// O_NOFOLLOW and every file created with O_EXCL, so even an entry TarReader failed to
 /// refuse cannot write through a symlink or over an existing file.
+///
+/// Durability without syncfs, which would wait for every other program's dirty data: each
+/// file's writeback starts as soon as it is written, its fdatasync comes a window of files
+/// later (by then usually written back, so cheap) or in `finish`, and `finish` fsyncs every
+/// directory. Once `finish` returns, every file, its contents and its name are on disk.
 struct TreeWriter {
     private let root: FileDescriptor
     private let rootPath: [UInt8]
@@ -13,6 +18,10 @@ struct TreeWriter {
     /// Directories are created 0700 and get their real mode at the end, so a read-only
     /// directory in the payload can still be filled.
     private var directoryModes: [(path: [UInt8], mode: UInt32)] = []
+    /// Written files whose fdatasync is still due, oldest first.
+    private var unsynced: [(file: FileDescriptor, path: [UInt8])] = []
+    /// Bounds the descriptors held open, far below any usual RLIMIT_NOFILE.
+    static let syncWindow = 64
 
     init(root: FileDescriptor, rootPath: [UInt8]) {
         self.root = root
@@ -31,9 +40,17 @@ struct TreeWriter {
         case .entryEnd:
             guard let file else { return }
             self.file = nil
-            defer { file.close() }
+            unsynced.append((file, entry.path))
             try file.setMode(entry.mode & 0o777).orThrow { failure($0, "cannot set mode of", at: entry.path) }
+            file.startWriteback()
+            if unsynced.count > TreeWriter.syncWindow { try synchronizeOldest() }
         }
+    }
+
+    private mutating func synchronizeOldest() throws(Failure) {
+        let (file, path) = unsynced.removeFirst()
+        defer { file.close() }
+        try file.synchronizeData().orThrow { failure($0, "cannot sync", at: path) }
     }
 
     private mutating func begin() throws(Failure) {
@@ -76,13 +93,16 @@ struct TreeWriter {
         parentPath = []
     }
 
-    /// Applies directory modes, deepest first so no parent is locked before its children.
+    /// Syncs the remaining files, then applies directory modes and syncs each directory,
+    /// deepest first so no parent is locked before its children. The root is the caller's.
     mutating func finish() throws(Failure) {
         closeParent()
+        while !unsynced.isEmpty { try synchronizeOldest() }
         for directory in directoryModes.reversed() {
             let fd = try openBelowRoot(directory.path).orThrow { failure($0, "cannot open directory", at: directory.path) }
             defer { fd.close() }
             try fd.setMode(directory.mode).orThrow { failure($0, "cannot set mode of", at: directory.path) }
+            try fd.synchronize().orThrow { failure($0, "cannot sync", at: directory.path) }
         }
     }
 
@@ -90,6 +110,8 @@ struct TreeWriter {
     mutating func abandon() {
         file?.close()
         file = nil
+        for (file, _) in unsynced { file.close() }
+        unsynced.removeAll()
         closeParent()
     }
 
