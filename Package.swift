@@ -27,7 +27,7 @@ let muslHeaders = ["-isystem", "/usr/include/\(musl)"]
 func dispenser(_ name: String) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["CLibc", "CZstd"],
+        dependencies: ["CLibc", "CZstd", "CSHA256"],
         path: "Sources/\(name)",
         swiftSettings: embedded + [.unsafeFlags(muslHeaders.flatMap { ["-Xcc", $0] })],
         // Embedded Swift ignores module maps' link directives; Dictionary needs ceil().
@@ -60,7 +60,10 @@ let package = Package(
         .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CLibc", path: "Sources/CLibc", cSettings: [.unsafeFlags(["-nostdlibinc"] + muslHeaders)]),
 
-        .target(name: "BatamantaFormat", dependencies: ["CZstd"], path: "Sources/BatamantaFormat"),
+        // SHA-256 with the CPU's SHA instructions, chosen at run time; no libc calls, so the
+        // same object serves the glibc helper and the musl dispensers.
+        .target(name: "CSHA256", path: "Sources/CSHA256"),
+        .target(name: "BatamantaFormat", dependencies: ["CZstd", "CSHA256"], path: "Sources/BatamantaFormat"),
         .target(
             name: "BatamantaNative",
             dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CCurl"],

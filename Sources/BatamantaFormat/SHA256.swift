@@ -1,12 +1,23 @@
+import CSHA256
+
 /// FIPS 180-4 SHA-256, streaming. Written here because the dispenser must hash the
-/// payload without Foundation/CryptoKit and without holding it in memory.
+/// payload without Foundation/CryptoKit and without holding it in memory. Whole blocks go
+/// to the CPU's SHA instructions where it has them (CSHA256), about 5x faster than the
+/// portable rounds below, which run everywhere else.
 public struct SHA256 {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
     private var pending: [UInt8] = []
     private var byteCount: UInt64 = 0
+    private let accelerated: Bool
 
     public init() {
+        self.init(accelerated: true)
+    }
+
+    /// `accelerated: false` forces the portable rounds, so tests can check one against the other.
+    init(accelerated: Bool) {
+        self.accelerated = accelerated
         pending.reserveCapacity(64)
     }
 
@@ -23,13 +34,14 @@ public struct SHA256 {
             offset = take
             guard pending.count == 64 else { return }
             let block = pending
-            block.withUnsafeBytes { compress($0.baseAddress!) }
+            block.withUnsafeBytes { compress($0.baseAddress!, blocks: 1) }
             pending.removeAll(keepingCapacity: true)
         }
         guard let base = bytes.baseAddress else { return }
-        while bytes.count - offset >= 64 {
-            compress(base + offset)
-            offset += 64
+        let blocks = (bytes.count - offset) / 64
+        if blocks > 0 {
+            compress(base + offset, blocks: blocks)
+            offset += blocks * 64
         }
         if offset < bytes.count {
             pending.append(contentsOf: bytes[offset..<bytes.count])
@@ -58,6 +70,16 @@ public struct SHA256 {
             digest.append(UInt8(truncatingIfNeeded: word))
         }
         return digest
+    }
+
+    private mutating func compress(_ start: UnsafeRawPointer, blocks: Int) {
+        if accelerated {
+            let done = withUnsafeMutableBytes(of: &state) { words in
+                bm_sha256_accelerated_blocks(words.baseAddress!.assumingMemoryBound(to: UInt32.self), start.assumingMemoryBound(to: UInt8.self), blocks)
+            }
+            if done != 0 { return }
+        }
+        for index in 0..<blocks { compress(start + index * 64) }
     }
 
     private mutating func compress(_ block: UnsafeRawPointer) {
