@@ -69,8 +69,10 @@ enum Extraction {
         guard var payload = PayloadReader(for: image.located) else {
             throw Failure(.osError, path: image.executablePath, "cannot allocate zstd decoder")
         }
+        guard var writer = TreeWriter(root: root, rootPath: rootPath) else {
+            throw Failure(.osError, path: rootPath, "cannot allocate the file syncer")
+        }
         let input = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: 16)
-        var writer = TreeWriter(root: root, rootPath: rootPath)
         defer {
             writer.abandon()
             input.deallocate()
