@@ -9,4 +9,7 @@
 /// the CPU has none: the caller then uses its portable code.
 int bm_sha256_accelerated_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
 
+/// SHA-256's 64 round constants.
+const uint32_t *bm_sha256_round_constants(void);
+
 #endif
