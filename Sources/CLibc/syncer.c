@@ -4,11 +4,15 @@
 #include <pthread.h>
 
 #define CAPACITY 128
+// Syncs in flight at once. A file system flushes the disk's cache for each sync, and the
+// block layer merges flushes that overlap: several threads turn hundreds of flushes into
+// a few, where one thread would wait for each in turn.
+#define THREADS 4
 
 struct bm_syncer {
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    pthread_t thread;
+    pthread_t threads[THREADS];
     int threaded;
     int stopping;
     int first_error;
@@ -36,12 +40,12 @@ static void *run(void *argument) {
         while (syncer->count == 0 && !syncer->stopping) pthread_cond_wait(&syncer->changed, &syncer->lock);
         if (syncer->count == 0) break;
         int fd = syncer->pending[syncer->head].fd, whole = syncer->pending[syncer->head].whole;
-        pthread_mutex_unlock(&syncer->lock);
-        sync_and_close(syncer, fd, whole);
-        pthread_mutex_lock(&syncer->lock);
         syncer->head = (syncer->head + 1) % CAPACITY;
         syncer->count--;
         pthread_cond_broadcast(&syncer->changed);
+        pthread_mutex_unlock(&syncer->lock);
+        sync_and_close(syncer, fd, whole);
+        pthread_mutex_lock(&syncer->lock);
     }
     pthread_mutex_unlock(&syncer->lock);
     return NULL;
@@ -55,7 +59,9 @@ bm_syncer *bm_syncer_start(void) {
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
-    syncer->threaded = pthread_create(&syncer->thread, NULL, run, syncer) == 0;
+    while (syncer->threaded < THREADS && pthread_create(&syncer->threads[syncer->threaded], NULL, run, syncer) == 0) {
+        syncer->threaded++;
+    }
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     return syncer;
 }
@@ -81,7 +87,7 @@ int bm_syncer_finish(bm_syncer *syncer) {
         syncer->stopping = 1;
         pthread_cond_broadcast(&syncer->changed);
         pthread_mutex_unlock(&syncer->lock);
-        pthread_join(syncer->thread, NULL);
+        for (int i = 0; i < syncer->threaded; i++) pthread_join(syncer->threads[i], NULL);
     }
     int error = syncer->first_error;
     pthread_mutex_destroy(&syncer->lock);

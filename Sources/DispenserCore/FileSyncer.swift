@@ -1,6 +1,6 @@
 import CLibc
 
-/// Makes files durable on a second thread (CLibc/syncer.c): `submit` hands a written
+/// Makes files durable on other threads (CLibc/syncer.c): `submit` hands a written
 /// file over and returns at once, so its fdatasync overlaps the writing of the next ones
 /// instead of stalling it. Only what was submitted is synced, never the whole file system.
 struct FileSyncer {
