@@ -42,7 +42,7 @@ let muslHeaders = ["-isystem", "/usr/include/\(musl)"]
 func dispenser(_ name: String) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["CLibc", "CZstd"],
+        dependencies: ["CLibc", "CZstd", "CSHA256"],
         path: "Sources/\(name)",
         swiftSettings: embedded + reproducible + [.unsafeFlags(muslHeaders.flatMap { ["-Xcc", $0] })],
         // Embedded Swift ignores module maps' link directives; Dictionary needs ceil().
@@ -83,7 +83,13 @@ let package = Package(
             cSettings: reproducibleC + [.unsafeFlags(["-nostdlibinc"] + muslHeaders)]
         ),
 
-        .target(name: "BatamantaFormat", dependencies: ["CZstd"], path: "Sources/BatamantaFormat", swiftSettings: reproducible),
+        // SHA-256 with the CPU's SHA instructions, chosen at run time; no libc calls, so the
+        // same object serves the glibc helper and the musl dispensers.
+        .target(name: "CSHA256", path: "Sources/CSHA256", cSettings: reproducibleC),
+        .target(
+            name: "BatamantaFormat", dependencies: ["CZstd", "CSHA256"], path: "Sources/BatamantaFormat",
+            swiftSettings: reproducible
+        ),
         .target(
             name: "BatamantaNative",
             dependencies: ["BatamantaFormat", "CErlInterface", "CZstd", "CZlib", "CCurl", "CGlibc"],

@@ -1,12 +1,23 @@
+import CSHA256
+
 /// FIPS 180-4 SHA-256, streaming. Written here because the dispenser must hash the
-/// payload without Foundation/CryptoKit and without holding it in memory.
+/// payload without Foundation/CryptoKit and without holding it in memory. Whole blocks go
+/// to the CPU's SHA instructions where it has them (CSHA256), about 5x faster than the
+/// portable rounds below, which run everywhere else.
 public struct SHA256 {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
     private var pending: [UInt8] = []
     private var byteCount: UInt64 = 0
+    private let accelerated: Bool
 
     public init() {
+        self.init(accelerated: true)
+    }
+
+    /// `accelerated: false` forces the portable rounds, so tests can check one against the other.
+    init(accelerated: Bool) {
+        self.accelerated = accelerated
         pending.reserveCapacity(64)
     }
 
@@ -23,13 +34,14 @@ public struct SHA256 {
             offset = take
             guard pending.count == 64 else { return }
             let block = pending
-            block.withUnsafeBytes { compress($0.baseAddress!) }
+            block.withUnsafeBytes { compress($0.baseAddress!, blocks: 1) }
             pending.removeAll(keepingCapacity: true)
         }
         guard let base = bytes.baseAddress else { return }
-        while bytes.count - offset >= 64 {
-            compress(base + offset)
-            offset += 64
+        let blocks = (bytes.count - offset) / 64
+        if blocks > 0 {
+            compress(base + offset, blocks: blocks)
+            offset += blocks * 64
         }
         if offset < bytes.count {
             pending.append(contentsOf: bytes[offset..<bytes.count])
@@ -60,6 +72,16 @@ public struct SHA256 {
         return digest
     }
 
+    private mutating func compress(_ start: UnsafeRawPointer, blocks: Int) {
+        if accelerated {
+            let done = withUnsafeMutableBytes(of: &state) { words in
+                bm_sha256_accelerated_blocks(words.baseAddress!.assumingMemoryBound(to: UInt32.self), start.assumingMemoryBound(to: UInt8.self), blocks)
+            }
+            if done != 0 { return }
+        }
+        for index in 0..<blocks { compress(start + index * 64) }
+    }
+
     private mutating func compress(_ block: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
             for i in 0..<16 {
@@ -73,29 +95,17 @@ public struct SHA256 {
                 w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
             }
             var (a, b, c, d, e, f, g, h) = state
-            SHA256.roundConstants.withUnsafeBufferPointer { k in
-                for i in 0..<64 {
-                    let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
-                    let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
-                    h = g; g = f; f = e; e = d &+ t1
-                    d = c; c = b; b = a; a = t1 &+ t2
-                }
+            let k = bm_sha256_round_constants()!
+            for i in 0..<64 {
+                let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
+                let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+                h = g; g = f; f = e; e = d &+ t1
+                d = c; c = b; b = a; a = t1 &+ t2
             }
             state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
                      state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
         }
     }
-
-    private static let roundConstants: [UInt32] = [
-        0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
-        0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
-        0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f, 0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da,
-        0x983e_5152, 0xa831_c66d, 0xb003_27c8, 0xbf59_7fc7, 0xc6e0_0bf3, 0xd5a7_9147, 0x06ca_6351, 0x1429_2967,
-        0x27b7_0a85, 0x2e1b_2138, 0x4d2c_6dfc, 0x5338_0d13, 0x650a_7354, 0x766a_0abb, 0x81c2_c92e, 0x9272_2c85,
-        0xa2bf_e8a1, 0xa81a_664b, 0xc24b_8b70, 0xc76c_51a3, 0xd192_e819, 0xd699_0624, 0xf40e_3585, 0x106a_a070,
-        0x19a4_c116, 0x1e37_6c08, 0x2748_774c, 0x34b0_bcb5, 0x391c_0cb3, 0x4ed8_aa4a, 0x5b9c_ca4f, 0x682e_6ff3,
-        0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
-    ]
 }
 
 @inline(__always)

@@ -25,7 +25,7 @@ __attribute__((constructor(101))) static void capture_arguments(void) {
 int bm_argc(void) { return saved_argc; }
 char *const *bm_argv(void) { return saved_argv; }
 
-int bm_syncfs(int fd) { return syncfs(fd); }
+int bm_start_writeback(int fd) { return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); }
 
 int bm_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 

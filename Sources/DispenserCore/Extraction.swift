@@ -35,7 +35,9 @@ enum Extraction {
             currentName = temporaryName
             try unpack(image, into: directory, at: temporaryPath)
             try writeMarker(app: app, name: name, into: directory, at: temporaryPath)
-            try directory.syncFileSystem().orThrow { Failure(errno: $0, path: temporaryPath, "cannot sync", otherwise: .ioError) }
+            // The tree below is on disk (TreeWriter.finish), the marker too: the root's own
+            // entries are the last thing that must be, before the rename publishes it.
+            try directory.synchronize().orThrow { Failure(errno: $0, path: temporaryPath, "cannot sync", otherwise: .ioError) }
         } catch {
             _ = cache.descriptor.removeTree(currentName)
             directory.close()
@@ -48,6 +50,9 @@ enum Extraction {
         for _ in 0..<3 {
             switch cache.descriptor.rename(temporaryName, to: name) {
             case .success:
+                // Makes the rename itself durable. Should it fail, a crash can only lose the
+                // name, never publish a partial tree: the next start extracts again.
+                _ = cache.descriptor.synchronize()
                 try ExtractionLock.lock(directory, LOCK_SH, at: cache.pathOf(name))
                 return directory
             case .failure(let errno) where errno == Errno(EEXIST) || errno == Errno(ENOTEMPTY) || errno == Errno(ENOTDIR) || errno == Errno(EBUSY):
@@ -89,8 +94,10 @@ enum Extraction {
         guard var payload = PayloadReader(for: image.located) else {
             throw Failure(.osError, path: image.executablePath, "cannot allocate zstd decoder")
         }
+        guard var writer = TreeWriter(root: root, rootPath: rootPath) else {
+            throw Failure(.osError, path: rootPath, "cannot allocate the file syncer")
+        }
         let input = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: 16)
-        var writer = TreeWriter(root: root, rootPath: rootPath)
         defer {
             writer.abandon()
             input.deallocate()
@@ -138,5 +145,6 @@ enum Extraction {
         try marker.writeAll(Self.marker(app: app, name: name)).orThrow {
             Failure(errno: $0, path: path, "cannot write", otherwise: .ioError)
         }
+        try marker.synchronizeData().orThrow { Failure(errno: $0, path: path, "cannot sync", otherwise: .ioError) }
     }
 }

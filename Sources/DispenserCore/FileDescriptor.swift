@@ -131,8 +131,20 @@ struct FileDescriptor {
         nothingOrErrno { withCPath(name) { bm_remove_tree_at(rawValue, $0) } }
     }
 
-    func syncFileSystem() -> Result<Void, Errno> {
-        nothingOrErrno { Platform.syncFileSystem(rawValue) }
+    /// A hint: a failure (a file system without writeback, say) leaves the later
+    /// `synchronizeData` to do all the work.
+    func startWriteback() {
+        _ = Platform.startWriteback(rawValue)
+    }
+
+    /// fdatasync(2): the contents, and the metadata needed to read them back, are on disk.
+    func synchronizeData() -> Result<Void, Errno> {
+        nothingOrErrno { fdatasync(rawValue) }
+    }
+
+    /// fsync(2); for a directory, its entries are on disk.
+    func synchronize() -> Result<Void, Errno> {
+        nothingOrErrno { fsync(rawValue) }
     }
 
     /// Names in this directory except `.` and `..`.

@@ -3,6 +3,12 @@ import CLibc
 /// Materializes tar events under a directory descriptor. Every component is opened with
 /// O_NOFOLLOW and every file created with O_EXCL, so even an entry TarReader failed to
 /// refuse cannot write through a symlink or over an existing file.
+///
+/// Durability without syncfs, which would wait for every other program's dirty data: each
+/// file's writeback starts as soon as it is written, then the file goes to a FileSyncer
+/// whose fdatasync overlaps the writing of the next files, and `finish` adds every
+/// directory's fsync. Once `finish` returns, every file, its contents and its name are on
+/// disk.
 struct TreeWriter {
     private let root: FileDescriptor
     private let rootPath: [UInt8]
@@ -13,10 +19,15 @@ struct TreeWriter {
     /// Directories are created 0700 and get their real mode at the end, so a read-only
     /// directory in the payload can still be filled.
     private var directoryModes: [(path: [UInt8], mode: UInt32)] = []
+    /// Nil once finished or abandoned.
+    private var syncer: FileSyncer?
 
-    init(root: FileDescriptor, rootPath: [UInt8]) {
+    /// Nil when the syncer cannot be allocated.
+    init?(root: FileDescriptor, rootPath: [UInt8]) {
+        guard let syncer = FileSyncer() else { return nil }
         self.root = root
         self.rootPath = rootPath
+        self.syncer = syncer
         parent = root
     }
 
@@ -31,8 +42,12 @@ struct TreeWriter {
         case .entryEnd:
             guard let file else { return }
             self.file = nil
-            defer { file.close() }
-            try file.setMode(entry.mode & 0o777).orThrow { failure($0, "cannot set mode of", at: entry.path) }
+            if case .failure(let errno) = file.setMode(entry.mode & 0o777) {
+                file.close()
+                throw failure(errno, "cannot set mode of", at: entry.path)
+            }
+            file.startWriteback()
+            syncer?.submit(file)
         }
     }
 
@@ -76,20 +91,27 @@ struct TreeWriter {
         parentPath = []
     }
 
-    /// Applies directory modes, deepest first so no parent is locked before its children.
+    /// Applies directory modes, deepest first so no parent is locked before its children,
+    /// syncs each directory, and waits for every sync. The root is the caller's.
     mutating func finish() throws(Failure) {
         closeParent()
         for directory in directoryModes.reversed() {
             let fd = try openBelowRoot(directory.path).orThrow { failure($0, "cannot open directory", at: directory.path) }
-            defer { fd.close() }
-            try fd.setMode(directory.mode).orThrow { failure($0, "cannot set mode of", at: directory.path) }
+            if case .failure(let errno) = fd.setMode(directory.mode) {
+                fd.close()
+                throw failure(errno, "cannot set mode of", at: directory.path)
+            }
+            syncer?.submit(fd, whole: true)
         }
+        guard let syncer = syncer.take() else { return }
+        try syncer.finish().orThrow { Failure(errno: $0, path: rootPath, "cannot sync", otherwise: .ioError) }
     }
 
     /// Releases descriptors after a failure.
     mutating func abandon() {
         file?.close()
         file = nil
+        _ = syncer.take()?.finish()
         closeParent()
     }
 

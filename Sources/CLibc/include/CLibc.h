@@ -22,6 +22,7 @@
 
 #include "CLibcTerminal.h"
 #include "CLibcPlatform.h"
+#include "CLibcSyncer.h"
 
 char *const *bm_environ(void);
 int bm_errno(void);

@@ -8,8 +8,9 @@
 int bm_argc(void);
 char *const *bm_argv(void);
 
-/// syncfs(2); 0 or -1 with errno set.
-int bm_syncfs(int fd);
+/// sync_file_range(2) of the whole file with SYNC_FILE_RANGE_WRITE: queues its dirty
+/// pages for writeback and returns at once. 0 or -1 with errno set.
+int bm_start_writeback(int fd);
 
 /// pipe2(2) with O_CLOEXEC on both ends; 0 or -1 with errno set.
 int bm_pipe_cloexec(int fds[2]);

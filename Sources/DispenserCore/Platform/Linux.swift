@@ -1,14 +1,16 @@
 import CLibc
 
 /// Every call the dispensers make that is specific to Linux, with its C side in
-/// CLibc/platform_linux.c (argv from the initial stack, syncfs, pipe2, close_range). A port
+/// CLibc/platform_linux.c (argv from the initial stack, sync_file_range, pipe2, close_range). A port
 /// to another system replaces these two files; the rest of the dispensers is POSIX.
 enum Platform {
     /// Opens this very executable, whatever argv[0] says and even after it was replaced.
     static let ownExecutable: [UInt8] = Array("/proc/self/exe".utf8)
 
-    /// Flushes the file system holding `descriptor`, so a finished extraction survives a crash.
-    static func syncFileSystem(_ descriptor: Int32) -> Int32 { bm_syncfs(descriptor) }
+    /// Starts writing the file's dirty pages to disk without waiting for them, so the
+    /// fdatasync that later makes it durable finds the work done. Only the file's own
+    /// pages: unlike syncfs, it never waits for other programs' writes.
+    static func startWriteback(_ descriptor: Int32) -> Int32 { bm_start_writeback(descriptor) }
 
     static func fillRandom(_ buffer: UnsafeMutableRawBufferPointer) {
         _ = getrandom(buffer.baseAddress, buffer.count, 0)

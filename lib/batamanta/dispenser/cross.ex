@@ -148,20 +148,26 @@ defmodule Batamanta.Dispenser.Cross do
       ["-isystem", sysroot_path("usr/include")]
   end
 
-  # SwiftPM's module maps, rewritten for a build outside it: CLibc's is generated from its
-  # include directory, CZstd's is the system-library map next to its shim.
+  # The C targets the dispensers import, compiled here for aarch64 as SwiftPM compiles
+  # them for this machine.
+  @c_targets ~w(CLibc CSHA256)
+
+  # SwiftPM's module maps, rewritten for a build outside it: each C target's is generated
+  # from its include directory, CZstd's is the system-library map next to its shim.
   defp module_map_args(work) do
-    clibc = Path.join(work, "CLibc")
-    File.mkdir_p!(clibc)
+    Enum.flat_map(@c_targets, fn target ->
+      dir = Path.join(work, target)
+      File.mkdir_p!(dir)
 
-    File.write!(Path.join(clibc, "module.modulemap"), """
-    module CLibc {
-        umbrella "#{sources("CLibc/include")}"
-        export *
-    }
-    """)
+      File.write!(Path.join(dir, "module.modulemap"), """
+      module #{target} {
+          umbrella "#{sources(target <> "/include")}"
+          export *
+      }
+      """)
 
-    ["-I", clibc, "-I", sources("CZstd")]
+      ["-I", dir]
+    end) ++ ["-I", sources("CZstd")]
   end
 
   defp compile_swift(target, object, work) do
@@ -188,15 +194,17 @@ defmodule Batamanta.Dispenser.Cross do
   defp prefix_map, do: "-ffile-prefix-map=#{BatamantaNative.root()}=."
 
   defp compile_shims(work) do
-    sources("CLibc/*.c")
-    |> Path.wildcard()
-    |> Enum.reduce_while({:ok, []}, fn source, {:ok, objects} ->
-      object = Path.join(work, Path.basename(source, ".c") <> ".o")
+    @c_targets
+    |> Enum.flat_map(fn target ->
+      Enum.map(Path.wildcard(sources(target <> "/*.c")), &{target, &1})
+    end)
+    |> Enum.reduce_while({:ok, []}, fn {target, source}, {:ok, objects} ->
+      object = Path.join(work, target <> "-" <> Path.basename(source, ".c") <> ".o")
 
       args =
         ["--target=aarch64-linux-musl", "-Os", "-ffunction-sections", "-fdata-sections"] ++
           [prefix_map()] ++
-          header_args() ++ ["-I", sources("CLibc/include"), "-c", source, "-o", object]
+          header_args() ++ ["-I", sources(target <> "/include"), "-c", source, "-o", object]
 
       case run("clang", args) do
         :ok -> {:cont, {:ok, [object | objects]}}
