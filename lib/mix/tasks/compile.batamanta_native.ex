@@ -219,7 +219,8 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
 
   # The dispensers link libzstd's decoder alone, which scripts/zstd-decoder builds from
   # Debian's source (fetched once per machine) for both arches; it is a no-op when the
-  # archives are current.
+  # archives are current. SwiftPM does not see the archive as an input of the link, so
+  # a dispenser linked before it is removed for SwiftPM to link again.
   defp build_zstd_decoder do
     script = Path.join(@root, "scripts/zstd-decoder")
 
@@ -227,6 +228,10 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
       {_output, 0} -> :ok
       {output, status} -> Mix.raise("#{script} failed with exit status #{status}:\n#{output}")
     end
+
+    archives = Path.wildcard(Path.join(@root, ".build-cross/zstd/*/libzstd.a"))
+    dispensers = Enum.map(List.delete(@products, "batamanta-native"), &Path.join(build_dir(), &1))
+    for dispenser <- dispensers, newer?(archives, [dispenser]), do: File.rm(dispenser)
   end
 
   # The other arch's dispensers, when this machine has their inputs (scripts/install-deps
