@@ -39,6 +39,13 @@ let musl = "aarch64-linux-musl"
 #endif
 let muslHeaders = ["-isystem", "/usr/include/\(musl)"]
 
+// libzstd's decoder alone, built from Debian's source by scripts/zstd-decoder (which
+// scripts/install-deps and `mix compile` run): Debian's libzstd.a would add the
+// compressor and the legacy-format decoders, about 230 KB the dispensers never run.
+// Named by path, not -lzstd, so a missing archive fails the link instead of quietly
+// taking the system's.
+let zstdDecoder = "\(checkout)/.build-cross/zstd/\(musl)/libzstd.a"
+
 func dispenser(_ name: String) -> Target {
     .executableTarget(
         name: name,
@@ -47,12 +54,12 @@ func dispenser(_ name: String) -> Target {
         swiftSettings: embedded + reproducible + [.unsafeFlags(muslHeaders.flatMap { ["-Xcc", $0] })],
         // Embedded Swift ignores module maps' link directives; Dictionary needs ceil().
         // -B makes clang take musl's crt1.o/crti.o/crtn.o, and -L, searched before the
-        // system directories, makes -lc and -lm musl's; libzstd.a needs nothing from glibc.
+        // system directories, makes -lc and -lm musl's.
         // SwiftPM always passes -pie, which a -static link ignores: say nothing about it.
         linkerSettings: [
-            .linkedLibrary("zstd"),
             .linkedLibrary("m"),
             .unsafeFlags([
+                "-Xlinker", zstdDecoder,
                 "-Xclang-linker", "-static", "-Xlinker", "--gc-sections",
                 "-Xclang-linker", "-Wno-unused-command-line-argument",
                 "-Xclang-linker", "-B/usr/lib/\(musl)", "-L/usr/lib/\(musl)",

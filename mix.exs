@@ -39,8 +39,8 @@ defmodule Batamanta.MixProject do
       # needs to build them from source on the user's machine. Tests/ is there because
       # SwiftPM refuses to load a manifest whose test targets have no directory; priv/bin/
       # is build output and is left out.
-      files: ~w(lib Package.swift Sources Tests priv/banner.png priv/native docs .formatter.exs
-                mix.exs README.md LICENSE)
+      files: ~w(lib Package.swift Sources Tests scripts/zstd-decoder scripts/debian-source
+                priv/banner.png priv/native docs .formatter.exs mix.exs README.md LICENSE)
     ]
   end
 

@@ -6,9 +6,9 @@ defmodule Batamanta.Dispenser.Cross do
   `aarch64-unknown-linux-*`, so each dispenser's sources (the directory SwiftPM builds,
   with its `Core` and `Format` symlinks) are compiled to one bare-metal object against
   aarch64 musl headers, the C shims with the toolchain's clang, and all of it is linked
-  by the toolchain's clang and lld, statically, against Debian's arm64 musl, libzstd and
-  libgcc (musl's printf needs its 128-bit long double routines). No aarch64 gcc or
-  binutils are involved.
+  by the toolchain's clang and lld, statically, against Debian's arm64 musl and libgcc
+  (musl's printf needs its 128-bit long double routines) and libzstd's decoder, which
+  `scripts/zstd-decoder` builds from source. No aarch64 gcc or binutils are involved.
 
   The arm64 packages are unpacked (never installed) into a sysroot, by default
   `.build-cross/aarch64-linux/sysroot` in batamanta's directory, which
@@ -31,7 +31,6 @@ defmodule Batamanta.Dispenser.Cross do
     {"usr/include/aarch64-linux-musl/stdio.h", "musl-dev:arm64"},
     {"usr/lib/aarch64-linux-musl/libc.a", "musl-dev:arm64"},
     {"usr/include/zstd.h", "libzstd-dev:arm64"},
-    {"usr/lib/aarch64-linux-gnu/libzstd.a", "libzstd-dev:arm64"},
     {"usr/lib/gcc/aarch64-linux-gnu/12/libgcc.a", "libgcc-12-dev:arm64"}
   ]
 
@@ -220,12 +219,17 @@ defmodule Batamanta.Dispenser.Cross do
       ["--target=aarch64-linux-musl", "-fuse-ld=lld", "-static", "-nostdlib", "-o", output] ++
         [Path.join(musl, "crt1.o"), Path.join(musl, "crti.o")] ++
         objects ++
-        [sysroot_path("usr/lib/aarch64-linux-gnu/libzstd.a"), "-L#{musl}", "-lm", "-lc"] ++
+        [zstd_decoder(), "-L#{musl}", "-lm", "-lc"] ++
         [sysroot_path("usr/lib/gcc/aarch64-linux-gnu/12/libgcc.a"), Path.join(musl, "crtn.o")] ++
         ["-Wl,--gc-sections"]
 
     run("clang", args)
   end
+
+  # libzstd's decoder alone, which scripts/zstd-decoder builds from Debian's source for
+  # both arches (Mix.Tasks.Compile.BatamantaNative runs it first).
+  defp zstd_decoder,
+    do: Path.join(BatamantaNative.root(), ".build-cross/zstd/aarch64-linux-musl/libzstd.a")
 
   defp run(tool, args) do
     case System.cmd(tool(tool), args, stderr_to_stdout: true) do

@@ -27,8 +27,8 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
       BATAMANTA_BUILD_FROM_SOURCE=1 mix deps.compile batamanta
 
   or, in the project's `config/config.exs`, `config :batamanta, build_from_source: true`.
-  A source build reruns only when `Package.swift`, a file under `Sources/` or this
-  compiler changed since the last one.
+  A source build reruns only when `Package.swift`, a file under `Sources/`,
+  `scripts/zstd-decoder` or this compiler changed since the last one.
 
   Environment:
 
@@ -138,6 +138,7 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
   defp stale?({:source, _why}) do
     inputs = [
       Path.join(@root, "Package.swift"),
+      Path.join(@root, "scripts/zstd-decoder"),
       __ENV__.file | Path.wildcard(Path.join(@root, "Sources/**"))
     ]
 
@@ -202,6 +203,7 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
     File.mkdir_p!(bin_dir)
     File.rm(output_path(@origin_stamp))
     Mix.shell().info("Building batamanta's Swift helper and dispensers from source (#{why})")
+    build_zstd_decoder()
 
     for product <- @products do
       swift_build(swift, product)
@@ -213,6 +215,23 @@ defmodule Mix.Tasks.Compile.BatamantaNative do
     write_stamp("source")
     elapsed = System.monotonic_time(:millisecond) - started
     Mix.shell().info("Compiled batamanta-native and the dispensers (#{elapsed} ms)")
+  end
+
+  # The dispensers link libzstd's decoder alone, which scripts/zstd-decoder builds from
+  # Debian's source (fetched once per machine) for both arches; it is a no-op when the
+  # archives are current. SwiftPM does not see the archive as an input of the link, so
+  # a dispenser linked before it is removed for SwiftPM to link again.
+  defp build_zstd_decoder do
+    script = Path.join(@root, "scripts/zstd-decoder")
+
+    case System.cmd(script, [], stderr_to_stdout: true) do
+      {_output, 0} -> :ok
+      {output, status} -> Mix.raise("#{script} failed with exit status #{status}:\n#{output}")
+    end
+
+    archives = Path.wildcard(Path.join(@root, ".build-cross/zstd/*/libzstd.a"))
+    dispensers = Enum.map(List.delete(@products, "batamanta-native"), &Path.join(build_dir(), &1))
+    for dispenser <- dispensers, newer?(archives, [dispenser]), do: File.rm(dispenser)
   end
 
   # The other arch's dispensers, when this machine has their inputs (scripts/install-deps
