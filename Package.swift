@@ -17,11 +17,15 @@ let embedded: [SwiftSetting] = [
 // info and #file (mapped to "."), and the module hash Swift keeps for incremental LLVM
 // codegen in .swift_modhash, which strip leaves alone, covers it too (turned off). The
 // linker's build ID is hashed over the unstripped file, debug info included: none.
+// SwiftPM runs whole-module codegen on as many LLVM threads as the machine has cores
+// (-num-threads N, one object per source file); seen here, that let one dispenser differ
+// now and then between two builds of the same sources. One thread keeps the per-file
+// objects SwiftPM links and takes the threads' interleaving out.
 let checkout = Context.packageDirectory
 let reproducible: [SwiftSetting] = [
     .unsafeFlags([
         "-file-prefix-map", "\(checkout)=.", "-Xcc", "-ffile-prefix-map=\(checkout)=.",
-        "-Xfrontend", "-disable-incremental-llvm-codegen",
+        "-Xfrontend", "-disable-incremental-llvm-codegen", "-num-threads", "1",
     ]),
 ]
 let reproducibleC: [CSetting] = [.unsafeFlags(["-ffile-prefix-map=\(checkout)=."])]
