@@ -6,6 +6,7 @@ defmodule Batamanta.Aarch64E2ETest do
   use ExUnit.Case, async: false
 
   alias Batamanta.Test.{Aarch64, Example}
+  import Batamanta.Test.Loopback
 
   @moduletag :e2e
   @moduletag timeout: 900_000
@@ -135,7 +136,7 @@ defmodule Batamanta.Aarch64E2ETest do
 
     assert {output, 0} = run(context, :daemon, ["start", "--timeout", "120"], env: env)
     [_, pid] = Regex.run(~r/^started hello_daemon \(pid (\d+)\)/m, output)
-    assert {"200", 0} = get(port)
+    assert {"200", 0} = get(port, 10)
 
     # Under qemu /proc/<pid>/exe is the emulator; the check accepts it only because the
     # program qemu was handed is the extraction's beam.smp.
@@ -165,17 +166,6 @@ defmodule Batamanta.Aarch64E2ETest do
       tries == 0 -> false
       true -> Process.sleep(100) && wait_until(fun, tries - 1)
     end
-  end
-
-  defp free_port do
-    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(socket)
-    :gen_tcp.close(socket)
-    port
-  end
-
-  defp get(port) do
-    System.cmd("curl", ~w(-s -m 10 -o /dev/null -w %{http_code} http://127.0.0.1:#{port}/))
   end
 
   # Emulated processes (the VM, epmd) show qemu as their exe; their argv names the program.

@@ -4,6 +4,7 @@ defmodule Batamanta.DaemonE2ETest do
   use ExUnit.Case, async: false
 
   alias Batamanta.Test.{ErlangHidden, Example, Project}
+  import Batamanta.Test.Loopback
 
   @moduletag :e2e
   @moduletag timeout: 600_000
@@ -56,26 +57,6 @@ defmodule Batamanta.DaemonE2ETest do
 
   defp bin(context, args),
     do: System.cmd(context.binary, args, env: context.env, stderr_to_stdout: true)
-
-  defp free_port do
-    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(socket)
-    :gen_tcp.close(socket)
-    port
-  end
-
-  defp get(port) do
-    System.cmd("curl", [
-      "-s",
-      "-m",
-      "5",
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{http_code}",
-      "http://127.0.0.1:#{port}/"
-    ])
-  end
 
   defp start!(context, args \\ []) do
     {output, status} = bin(context, ["start" | args])
