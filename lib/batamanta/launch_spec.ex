@@ -190,9 +190,12 @@ defmodule Batamanta.LaunchSpec do
   # with the user's own ~/.erlang.cookie (Erlang's default, owner-only), and once boot
   # has finished this `-eval` switches to the cookie the dispenser passes in
   # RELEASE_COOKIE and drops it from the app's environment. It then checks that every
-  # application the release starts is running (one that failed at boot may be temporary)
-  # and writes the ready file the dispenser waits for with the OS pid, so a file left by
-  # an earlier run never counts; otherwise it halts with status 1.
+  # application the release starts is running (one that failed at boot may be temporary),
+  # and checks again 1 s later: an application whose processes crash right after boot (a
+  # listener hitting eaddrinuse) is gone by then, while the VM itself may take seconds
+  # more to go down. Only then does it write the ready file the dispenser waits for, with
+  # the OS pid, so a file left by an earlier run never counts. A failed check halts with
+  # status 1.
   @daemon_ready """
   case os:getenv("RELEASE_COOKIE") of false -> ok; Cookie -> \
   erlang:set_cookie(node(), list_to_atom(Cookie)), os:unsetenv("RELEASE_COOKIE") end, \
@@ -200,12 +203,15 @@ defmodule Batamanta.LaunchSpec do
   os:unsetenv("BATAMANTA_READY_FILE"), \
   {ok, [{release, _, _, Apps}]} = file:consult(filename:join([os:getenv("RELEASE_ROOT"), \
   "releases", os:getenv("RELEASE_VSN"), os:getenv("RELEASE_NAME") ++ ".rel"])), \
-  Running = [Name || {Name, _, _} <- application:which_applications()], \
-  case [element(1, App) || App <- Apps, not lists:member(element(1, App), Running), \
-  not lists:member(load, tuple_to_list(App)), not lists:member(none, tuple_to_list(App))] of \
-  [] -> ok = file:write_file(Ready, os:getpid()); \
-  Missing -> io:format(standard_error, "batamanta: not started: ~p~n", [Missing]), \
-  erlang:halt(1) end end.\
+  Started = [element(1, App) || App <- Apps, not lists:member(load, tuple_to_list(App)), \
+  not lists:member(none, tuple_to_list(App))], \
+  Check = fun(Wait) -> timer:sleep(Wait), \
+  case catch Started -- [Name || {Name, _, _} <- application:which_applications(5000)] of \
+  [] -> ok; \
+  Missing -> io:format(standard_error, "batamanta: not running: ~p~n", [Missing]), \
+  erlang:halt(1) end end, \
+  Check(0), \
+  spawn(fun() -> Check(1000), ok = file:write_file(Ready, os:getpid()) end) end.\
   """
 
   defp daemon_args(%Config{execution_mode: :daemon}), do: ["-eval", @daemon_ready]
