@@ -44,6 +44,35 @@ defmodule Batamanta.PackageReproducibleE2ETest do
     destination
   end
 
+  # Where two builds of an artifact part: the first differing byte and the ELF section
+  # holding it, so a failure says what to look at.
+  defp difference(relative, one, two) do
+    a = File.read!(one)
+    b = File.read!(two)
+
+    common = min(byte_size(a), byte_size(b))
+    offset = Enum.find(0..(common - 1)//1, common, &(:binary.at(a, &1) != :binary.at(b, &1)))
+
+    "#{relative}: #{byte_size(a)} vs #{byte_size(b)} bytes, first differing byte at " <>
+      "#{offset}, in #{section(one, offset)}"
+  end
+
+  defp section(path, offset) do
+    {table, _} = System.cmd("readelf", ["-S", "-W", path], stderr_to_stdout: true)
+
+    Enum.find_value(String.split(table, "\n"), "the ELF headers", fn line ->
+      case Regex.run(~r/\]\s+(\S+)\s+\S+\s+[0-9a-f]+\s+([0-9a-f]+)\s+([0-9a-f]+)/, line) do
+        [_, name, start, size] ->
+          {start, _} = Integer.parse(start, 16)
+          {size, _} = Integer.parse(size, 16)
+          if offset >= start and offset < start + size, do: name
+
+        nil ->
+          nil
+      end
+    end)
+  end
+
   test "artifacts from two checkouts at different paths and times are byte-identical",
        %{dir: dir} do
     first = Path.join(dir, "one")
@@ -55,13 +84,17 @@ defmodule Batamanta.PackageReproducibleE2ETest do
     Package.build!(second, copy)
 
     manifest = Package.manifest(first)
-    assert manifest == Package.manifest(second)
 
-    for line <- String.split(manifest, "\n", trim: true) do
-      [_sha256, relative] = String.split(line, "  ")
-      one = File.read!(Path.join([first, "priv/native", relative]))
-      assert one == File.read!(Path.join([second, "priv/native", relative])), relative
-    end
+    differences =
+      for line <- String.split(manifest, "\n", trim: true),
+          [_sha256, relative] = String.split(line, "  "),
+          one = Path.join([first, "priv/native", relative]),
+          two = Path.join([second, "priv/native", relative]),
+          File.read!(one) != File.read!(two),
+          do: difference(relative, one, two)
+
+    assert differences == []
+    assert manifest == Package.manifest(second)
 
     names = manifest |> String.split("\n", trim: true) |> Enum.map(&Path.basename/1)
 

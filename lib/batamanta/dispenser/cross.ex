@@ -176,7 +176,9 @@ defmodule Batamanta.Dispenser.Cross do
     args =
       ["-target", "aarch64-none-none-elf", "-enable-experimental-feature", "Embedded"] ++
         ["-wmo", "-Osize", "-c", "-module-name", target, "-o", object] ++
-        reproducible_swift_args() ++ cc ++ module_map_args(Path.join(work, target)) ++ files
+        reproducible_swift_args() ++
+        ["-module-cache-path", Path.join([work, target, "module-cache"])] ++
+        cc ++ module_map_args(Path.join(work, target)) ++ files
 
     run("swiftc", args)
   end
@@ -184,7 +186,9 @@ defmodule Batamanta.Dispenser.Cross do
   # The dispensers ship prebuilt and must be the same bytes from any checkout, as
   # Package.swift's `reproducible` settings make the SwiftPM-built ones: the checkout's
   # path is mapped to "." and Swift's incremental-codegen module hash, which covers it,
-  # is off.
+  # is off. Each product also gets a clang module cache of its own, emptied with the
+  # work directory, rather than the user's shared one, which the other products'
+  # compiles and earlier builds write to.
   defp reproducible_swift_args do
     ["-file-prefix-map", "#{BatamantaNative.root()}=.", "-Xcc", prefix_map()] ++
       ["-Xfrontend", "-disable-incremental-llvm-codegen"]
