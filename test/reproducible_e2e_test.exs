@@ -72,11 +72,28 @@ defmodule Batamanta.ReproducibleE2ETest do
     assert log =~ ~r/^  compression  zstd #{default}, ratio/m
     assert log =~ ~r/^  mode         cli$/m
     assert log =~ ~r/^  format       release \(hello_cli 0\.1\.0\)$/m
-    # Past the next second, so any wall-clock time that leaks in shows up.
+    # Past the next second, so any wall-clock time that leaks in shows up. Without the
+    # first build's frames, so the second compresses everything again.
     Process.sleep(1_100)
-    build(second, second_bin, "002")
+    File.rm_rf!(Batamanta.FrameCache.dir(System.get_env()))
+    assert build(second, second_bin, "002") =~ ~r/\(zstd #{default}\) \(/
 
     assert sha256(first_bin) == sha256(second_bin)
+
+    # A rebuild takes both frames from the cache, and the same bytes come out; after a
+    # change to the app's code, only the runtime's frame.
+    third_bin = Path.join(dir, "three.bin")
+    assert build(first, third_bin, "022") =~ "(zstd #{default}, every frame from the cache)"
+    assert sha256(third_bin) == sha256(first_bin)
+
+    File.write!(Path.join(first, "lib/hello_cli/changed.ex"), """
+    defmodule HelloCli.Changed do
+      def changed, do: :yes
+    end
+    """)
+
+    assert build(first, third_bin, "022") =~ "(zstd #{default}, 1 of 2 frames from the cache)"
+    assert sha256(third_bin) != sha256(first_bin)
   end
 
   defp sha256(path), do: :crypto.hash(:sha256, File.read!(path)) |> Base.encode16(case: :lower)

@@ -54,7 +54,7 @@ public enum Corruption: Equatable, Sendable {
         case .tarTrailingData: return "corrupt payload: data after end of tar archive"
         case .payloadNotChecksummed: return "corrupt payload: not a zstd frame with a content checksum"
         case .payloadUndecodable: return "corrupt payload: zstd decoding failed"
-        case .payloadAfterFrame: return "corrupt payload: data after its zstd frame"
+        case .payloadAfterFrame: return "corrupt payload: data after a zstd frame that starts no checksummed frame"
         case .payloadTruncated: return "corrupt payload: zstd frame truncated"
         case .contentHash: return "corrupt payload: content hash mismatch, modified after assembly"
         case .uncompressedSize: return "corrupt payload: uncompressed size differs from the trailer's"

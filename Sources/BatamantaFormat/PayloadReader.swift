@@ -3,6 +3,9 @@
 /// decoded by zstd, then parsed as tar. Every rule about the payload is checked here and
 /// nowhere else, so `:inspect` refuses exactly what the dispenser refuses.
 ///
+/// The compressed bytes are one or more zstd frames, each with its content checksum, one
+/// after the other: their contents, concatenated, are the tar stream.
+///
 ///     guard var payload = PayloadReader(for: located) else { ... cannot allocate ... }
 ///     for chunk in the payload's bytes, in order {
 ///         try payload.feed(chunk)
@@ -21,11 +24,16 @@ public struct PayloadReader: ~Copyable {
     private var tar = TarReader()
     private let output: UnsafeMutableRawBufferPointer
 
-    private var started = false
     private var compressed = UnsafeRawBufferPointer(start: nil, count: 0)
     private var decoded = UnsafeRawBufferPointer(start: nil, count: 0)
     private var outputFull = false
+    /// Between frames (and before the first): the next bytes must start a checksummed
+    /// frame, whose first bytes may come in more than one chunk, so they wait in `header`.
+    private var atFrameStart = true
+    private let header = UnsafeMutableRawBufferPointer.allocate(byteCount: ZstdFrame.headerPrefixSize, alignment: 1)
+    private var headerCount = 0
     private var frameEnded = false
+    private var frames = 0
     private var produced: UInt64 = 0
 
     /// Nil when zstd cannot allocate its decoder.
@@ -40,17 +48,13 @@ public struct PayloadReader: ~Copyable {
 
     deinit {
         output.deallocate()
+        header.deallocate()
     }
 
     /// Hands over the next compressed bytes, which must stay valid until `next` returns
-    /// nil. The first chunk must hold the frame's first five bytes (any read of the
-    /// payload's start does), so the frame is known to be checksummed before it is decoded.
+    /// nil.
     public mutating func feed(_ chunk: UnsafeRawBufferPointer) throws(FormatError) {
         precondition(compressed.isEmpty, "feed before the previous chunk was drained")
-        if !started {
-            guard ZstdFrame.hasChecksummedHeader(chunk) else { throw .corrupt(.payloadNotChecksummed) }
-            started = true
-        }
         hash.update(chunk)
         compressed = chunk
     }
@@ -60,10 +64,14 @@ public struct PayloadReader: ~Copyable {
     public mutating func next() throws(FormatError) -> TarEvent? {
         while true {
             if let event = try tar.next(&decoded) { return event }
+            if atFrameStart {
+                guard try startFrame() else { return nil }
+                continue
+            }
+            // zstd reports a frame's end only once all of it is flushed.
             if frameEnded {
-                // zstd would start decoding whatever follows as a new frame.
-                guard compressed.isEmpty else { throw .corrupt(.payloadAfterFrame) }
-                return nil
+                atFrameStart = true
+                continue
             }
             guard !compressed.isEmpty || outputFull else { return nil }
             let step = try decoder.decompress(&compressed, into: output)
@@ -74,11 +82,38 @@ public struct PayloadReader: ~Copyable {
         }
     }
 
+    /// Checks the next frame's header once its first bytes are in, and hands them to the
+    /// decoder; false while they are not all in yet.
+    private mutating func startFrame() throws(FormatError) -> Bool {
+        let count = min(ZstdFrame.headerPrefixSize - headerCount, compressed.count)
+        header[headerCount..<(headerCount + count)].copyBytes(from: compressed[compressed.startIndex..<(compressed.startIndex + count)])
+        headerCount += count
+        compressed = UnsafeRawBufferPointer(rebasing: compressed.dropFirst(count))
+        guard headerCount == ZstdFrame.headerPrefixSize else { return false }
+        guard ZstdFrame.hasChecksummedHeader(header) else {
+            // Bytes after a complete frame that start no frame of ours are not a payload
+            // zstd would decode on its own either: they are trailing garbage.
+            throw .corrupt(frames == 0 ? .payloadNotChecksummed : .payloadAfterFrame)
+        }
+        var rest = UnsafeRawBufferPointer(header)
+        while !rest.isEmpty {
+            let step = try decoder.decompress(&rest, into: output)
+            precondition(step.produced == 0 && !step.frameEnded, "a frame header decoded to data")
+        }
+        headerCount = 0
+        atFrameStart = false
+        frameEnded = false
+        outputFull = false
+        frames += 1
+        return true
+    }
+
     /// Checks what only the whole payload can show; call after the last chunk is drained.
     public mutating func finish() throws(FormatError) {
         hash.update(metadataBytes)
         guard hash.finalize() == contentHash else { throw .corrupt(.contentHash) }
-        guard frameEnded else { throw .corrupt(.payloadTruncated) }
+        guard headerCount == 0 || frames == 0 else { throw .corrupt(.payloadAfterFrame) }
+        guard frames > 0, atFrameStart || frameEnded else { throw .corrupt(.payloadTruncated) }
         guard produced == uncompressedSize else { throw .corrupt(.uncompressedSize) }
         try tar.finish()
     }

@@ -2,10 +2,10 @@ import CZstd
 
 /// libzstd's streaming decoder. It verifies the frame's content checksum itself, so a
 /// damaged frame fails here rather than yielding wrong bytes.
-struct ZstdDecoder: ~Copyable {
+public struct ZstdDecoder: ~Copyable {
     private let stream: OpaquePointer
 
-    init?() {
+    public init?() {
         guard let stream = ZSTD_createDStream() else { return nil }
         guard ZSTD_isError(ZSTD_initDStream(stream)) == 0 else {
             ZSTD_freeDStream(stream)
@@ -18,11 +18,11 @@ struct ZstdDecoder: ~Copyable {
         ZSTD_freeDStream(stream)
     }
 
-    static var recommendedOutputSize: Int { ZSTD_DStreamOutSize() }
+    public static var recommendedOutputSize: Int { ZSTD_DStreamOutSize() }
 
     /// Decodes from the front of `input` into `output`. Returns the number of bytes
     /// produced and whether the frame is complete (its checksum verified).
-    func decompress(
+    public func decompress(
         _ input: inout UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
     ) throws(FormatError) -> (produced: Int, frameEnded: Bool) {
         var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)

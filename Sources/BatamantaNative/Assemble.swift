@@ -40,7 +40,7 @@ enum Assemble {
         let dispenserFile = try FileDescriptor.openForReading(dispenser)
         let payloadFile = try FileDescriptor.openForReading(payload)
         let payloadLength = UInt64(try payloadFile.status().st_size)
-        var head = [UInt8](repeating: 0, count: 5)
+        var head = [UInt8](repeating: 0, count: ZstdFrame.headerPrefixSize)
         let headCount = try head.withMutableBytes { (bytes) throws(CommandError) in try payloadFile.read(fromAbsoluteOffset: 0, into: bytes) }
         guard ZstdFrame.hasChecksummedHeader(head[..<headCount]) else {
             throw .invalidArgument("payload \(payload) is not a zstd frame with a content checksum, which the dispenser requires; create it with :pack")

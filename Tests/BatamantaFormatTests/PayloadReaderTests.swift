@@ -78,9 +78,27 @@ func chunked(_ bytes: [UInt8], _ size: Int) -> [[UInt8]] {
         #expect(throws: FormatError.corrupt(.payloadNotChecksummed)) {
             try readPayload([frame], try located(frame, uncompressedSize: UInt64(Self.tar.count)))
         }
-        #expect(throws: FormatError.corrupt(.payloadNotChecksummed)) {
-            try readPayload([Array(Self.frame.prefix(4)), Array(Self.frame.dropFirst(4))],
-                            try located(Self.frame, uncompressedSize: UInt64(Self.tar.count)))
+        let second = zstdFrame([], checksum: false)
+        #expect(throws: FormatError.corrupt(.payloadAfterFrame)) {
+            try readPayload([Self.frame + second], try located(Self.frame + second, uncompressedSize: UInt64(Self.tar.count)))
+        }
+    }
+
+    /// The tar stream may be cut anywhere between frames, and a frame's header between
+    /// chunks, however short they are.
+    @Test func readsFramesOneAfterTheOther() throws {
+        let expected = try readTar(Self.tar)
+        for cut in [0, 512, 1000, Self.tar.count / 2, Self.tar.count] {
+            let frames = zstdFrame(Array(Self.tar[..<cut])) + zstdFrame(Array(Self.tar[cut...])) + zstdFrame([])
+            let payload = try located(frames, uncompressedSize: UInt64(Self.tar.count))
+            for size in [1, 3, 5, 4096, frames.count] {
+                #expect(try readPayload(chunked(frames, size), payload) == expected)
+            }
+        }
+        let half = Self.tar.count / 2
+        let truncated = zstdFrame(Array(Self.tar[..<half])) + zstdFrame(Array(Self.tar[half...])).dropLast(4)
+        #expect(throws: FormatError.corrupt(.payloadTruncated)) {
+            try readPayload([truncated], try located(truncated, uncompressedSize: UInt64(Self.tar.count)))
         }
     }
 
@@ -89,7 +107,7 @@ func chunked(_ bytes: [UInt8], _ size: Int) -> [[UInt8]] {
         let payload = try located(trailing, uncompressedSize: UInt64(Self.tar.count))
         #expect(throws: FormatError.corrupt(.payloadAfterFrame)) { try readPayload([trailing], payload) }
         #expect(throws: FormatError.corrupt(.payloadAfterFrame)) { try readPayload([Self.frame, Array("x".utf8)], payload) }
-        #expect(FormatError.corrupt(.payloadAfterFrame).summary.description.contains("after its zstd frame"))
+        #expect(FormatError.corrupt(.payloadAfterFrame).summary.description.contains("after a zstd frame"))
     }
 
     @Test func refusesATruncatedFrame() throws {

@@ -101,7 +101,7 @@ import Testing
 
         try handAssemble(payload + Array("trailing".utf8), metadata: Self.metadata.encoded(), at: work("trailing"), in: work)
         #expect { try Inspect.inspect(work("trailing"), listing: true) } throws: {
-            ($0 as? CommandError)?.code == .corrupt && ($0 as? CommandError)?.message.contains("after its zstd frame") == true
+            ($0 as? CommandError)?.code == .corrupt && ($0 as? CommandError)?.message.contains("after a zstd frame") == true
         }
 
         shell("zstd -q --no-check -3 -c '\(work)/payload.zst' > '\(work)/unchecked.zst'")

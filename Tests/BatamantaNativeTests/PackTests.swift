@@ -39,6 +39,42 @@ import Testing
         #expect(different.uncompressed == first.uncompressed)
     }
 
+    /// Two frames whose tar, once decoded, holds the same entries as one frame's, with
+    /// the first frame's roots and their parents first; from the cache, the same bytes.
+    @Test func framesAndTheirCache() throws {
+        let work = TemporaryDirectory()
+        try Self.makeTree(at: work("tree"), reversed: false)
+        let settings = ZstdCompressor.Settings(level: 3)
+        let roots = [Array("lib/app-0.1.0".utf8), Array("bin".utf8)]
+        let single = try Pack.pack(work("tree"), to: work("one.zst"), settings: settings, mtime: 0, progress: .ignored)
+        let cache = work("cache")
+        shell("mkdir -p '\(cache)'")
+        let pack = { (name: String) throws -> Pack.Outcome in
+            try Pack.pack(work("tree"), to: work(name), settings: settings, mtime: 0, firstFrame: roots, cache: cache, progress: .ignored)
+        }
+        let fresh = try pack("two.zst")
+        #expect(fresh.frames == 2 && fresh.reused == 0 && fresh.uncompressed == single.uncompressed)
+        #expect(shell("ls '\(cache)' | wc -l").output.split(separator: "\n").first == "2")
+        let listing = shell("zstd -dcq '\(work)/two.zst' | tar -tf -").output.split(separator: "\n").map(String.init)
+        #expect(Array(listing.prefix(6)) == ["bin/", "bin/app.app", "bin/start", "lib/", "lib/app-0.1.0/", "lib/app-0.1.0/ebin/"])
+        #expect(Set(listing) == Set(shell("zstd -dcq '\(work)/one.zst' | tar -tf -").output.split(separator: "\n").map(String.init)))
+
+        let cached = try pack("three.zst")
+        #expect(cached.reused == 2 && cached.size == fresh.size)
+        #expect(try readFile(work("three.zst")) == readFile(work("two.zst")))
+
+        // A damaged cache entry is compressed again, and replaced.
+        shell("for f in '\(cache)'/*.zst; do printf 'garbage' | dd of=\"$f\" bs=1 seek=40 conv=notrunc status=none; done")
+        let repaired = try pack("four.zst")
+        #expect(repaired.reused == 0)
+        #expect(try readFile(work("four.zst")) == readFile(work("two.zst")))
+        #expect(try pack("five.zst").reused == 2)
+
+        // A changed file changes only its own frame.
+        try writeFile(work("tree").appending("releases/0.1.0/sys.config"), "[{app, []}].\n")
+        #expect(try pack("six.zst").reused == 1)
+    }
+
     @Test func modesDependOnlyOnTheExecuteBit() throws {
         let work = TemporaryDirectory()
         try Self.makeTree(at: work("strict"), reversed: false)

@@ -32,6 +32,7 @@ defmodule Batamanta.Pipeline do
     ERTS,
     Escript,
     EscriptApps,
+    FrameCache,
     LaunchSpec,
     MinimalERTS,
     MixRun,
@@ -299,22 +300,33 @@ defmodule Batamanta.Pipeline do
     timed(build, fn ->
       output = Path.join(build.tmp, "payload.tar.zst")
 
+      cache = FrameCache.dir(System.get_env())
+      File.mkdir_p!(cache)
+
       args = %{
         source: staged.path,
         output: output,
         level: config.compression,
-        mtime: config.source_date_epoch
+        mtime: config.source_date_epoch,
+        first_frame: FrameCache.first_frame(staged),
+        cache: cache
       }
 
       progress = Output.progress(build.out, "compressing")
 
       result = ok!(Native.request(build.native, :pack, args, progress), "packing #{staged.path}")
+      FrameCache.prune(cache)
 
       {%{build | payload: Map.put(result, :path, output)},
        "packed #{result.entries} entries: #{Output.bytes(result.uncompressed)} -> " <>
-         "#{Output.bytes(result.size)} (zstd #{config.compression})"}
+         "#{Output.bytes(result.size)} (zstd #{config.compression}" <>
+         reused(result) <> ")"}
     end)
   end
+
+  defp reused(%{reused: 0}), do: ""
+  defp reused(%{reused: n, frames: n}), do: ", every frame from the cache"
+  defp reused(%{reused: n, frames: frames}), do: ", #{n} of #{frames} frames from the cache"
 
   @doc "Writes the executable: dispenser, payload, metadata and trailer."
   @spec assemble(Build.t()) :: Build.t()

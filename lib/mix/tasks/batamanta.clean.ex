@@ -6,17 +6,20 @@ defmodule Mix.Tasks.Batamanta.Clean do
 
       $ mix batamanta.clean                 # everything (same as --all)
       $ mix batamanta.clean --erts          # provisioned OTP runtimes
+      $ mix batamanta.clean --frames        # compressed payload frames
       $ mix batamanta.clean --extractions   # what binaries extracted on this machine
 
     * `--erts` - `$XDG_CACHE_HOME/batamanta/erts` (default `~/.cache/...`): OTP trees
       downloaded by `mix batamanta`. The next build downloads them again.
+    * `--frames` - `$XDG_CACHE_HOME/batamanta/frames`: the compressed frames rebuilds
+      reuse (`Batamanta.FrameCache`). The next build compresses everything again.
     * `--extractions` - the binaries' extraction cache (`$BATAMANTA_CACHE_DIR`, else
       `$XDG_CACHE_HOME/batamanta`, else `~/.cache/batamanta`, and the private
       `$TMPDIR/batamanta-<uid>` binaries fall back to when that is unusable). Only
       extractions carrying the dispenser's marker and the dispenser's own leftovers are
       removed, and only when no running binary uses them; the "Cache" section of
       `docs/FORMAT.md` describes the layout.
-    * `--all` - both (the default).
+    * `--all` - all three (the default).
 
   Nothing batamanta did not create is deleted.
   """
@@ -24,9 +27,9 @@ defmodule Mix.Tasks.Batamanta.Clean do
   use Mix.Task
 
   alias Batamanta.ERTS.Cache
-  alias Batamanta.{ExtractionCache, Native, Output, Staged}
+  alias Batamanta.{ExtractionCache, FrameCache, Native, Output, Staged}
 
-  @switches [erts: :boolean, extractions: :boolean, all: :boolean]
+  @switches [erts: :boolean, frames: :boolean, extractions: :boolean, all: :boolean]
 
   @impl true
   def run(argv) do
@@ -36,17 +39,17 @@ defmodule Mix.Tasks.Batamanta.Clean do
       Mix.raise("mix batamanta.clean takes no arguments, got: #{Enum.join(rest, " ")}")
     end
 
-    all = opts[:all] == true or not (opts[:erts] == true or opts[:extractions] == true)
+    all = opts[:all] == true or not Enum.any?([:erts, :frames, :extractions], &(opts[&1] == true))
     env = System.get_env()
-    if all or opts[:erts], do: clean_erts(env)
+    if all or opts[:erts], do: remove_dir("erts", Cache.root(env))
+    if all or opts[:frames], do: remove_dir("frames", FrameCache.dir(env))
     if all or opts[:extractions], do: clean_extractions(env)
   end
 
-  defp clean_erts(env) do
-    dir = Cache.root(env)
+  defp remove_dir(name, dir) do
     size = Staged.disk_size(dir)
     File.rm_rf!(dir)
-    Mix.shell().info("erts: removed #{dir} (#{Output.bytes(size)})")
+    Mix.shell().info("#{name}: removed #{dir} (#{Output.bytes(size)})")
   end
 
   defp clean_extractions(env) do

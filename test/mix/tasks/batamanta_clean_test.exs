@@ -24,7 +24,11 @@ defmodule Mix.Tasks.Batamanta.CleanTest do
       File.rm_rf!(dir)
     end)
 
-    %{extractions: extractions, erts: Path.join(xdg, "batamanta/erts")}
+    %{
+      extractions: extractions,
+      erts: Path.join(xdg, "batamanta/erts"),
+      frames: Path.join(xdg, "batamanta/frames")
+    }
   end
 
   defp extraction(root, name, marker \\ "app=hello\nname=x\n") do
@@ -42,6 +46,8 @@ defmodule Mix.Tasks.Batamanta.CleanTest do
     foreign = extraction(context.extractions, "my-files")
     leftover = extraction(context.extractions, ".batamanta-tmp-abc123", nil)
     File.mkdir_p!(Path.join(context.erts, "x86_64-linux-gnu/OTP-25.2.3"))
+    File.mkdir_p!(context.frames)
+    File.write!(Path.join(context.frames, "#{String.duplicate("ab", 32)}.zst"), "frame")
 
     # A running binary holds a lock on its extraction.
     holder = Native.start()
@@ -59,19 +65,29 @@ defmodule Mix.Tasks.Batamanta.CleanTest do
     assert File.exists?(unmarked)
     assert File.exists?(foreign)
     refute File.exists?(context.erts)
+    refute File.exists?(context.frames)
 
     assert_received {:mix_shell, :info, ["erts: removed " <> erts]}
+    assert_received {:mix_shell, :info, ["frames: removed " <> frames]}
+    assert String.ends_with?(frames, " (5 B)")
     # The erts cache holds only empty directories: sizes under 1 KiB are shown in bytes.
     assert String.ends_with?(erts, " (0 B)")
     assert_received {:mix_shell, :info, ["extractions: removed 2 from " <> message]}
     assert message =~ "kept 1 in use"
   end
 
-  test "--erts leaves extractions alone", context do
+  test "--erts leaves extractions and frames alone, --frames the rest", context do
     marked = extraction(context.extractions, "hello-0.1.0-0123456789abcdef")
     File.mkdir_p!(context.erts)
+    File.mkdir_p!(context.frames)
     Mix.Tasks.Batamanta.Clean.run(["--erts"])
     assert File.exists?(marked)
+    assert File.exists?(context.frames)
     refute File.exists?(context.erts)
+    File.mkdir_p!(context.erts)
+    Mix.Tasks.Batamanta.Clean.run(["--frames"])
+    assert File.exists?(marked)
+    assert File.exists?(context.erts)
+    refute File.exists?(context.frames)
   end
 end
