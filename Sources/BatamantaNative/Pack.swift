@@ -71,10 +71,11 @@ enum Pack {
                     continue
                 }
             }
-            let entry = try cached.map { (cached) throws(CommandError) in try AtomicFile(destination: cached.path) }
+            // The cache only saves time: an entry that cannot be written is dropped.
+            var entry = cached.flatMap { try? AtomicFile(destination: $0.path) }
             let compressor = try ZstdCompressor(frameSettings, name: output.description) { (bytes) throws(CommandError) in
                 try write(bytes)
-                try entry?.descriptor.writeAll(bytes)
+                if let file = entry, (try? file.descriptor.writeAll(bytes)) == nil { entry = nil }
             }
             try segment.stream(buffer: &buffer) { (bytes) throws(CommandError) in
                 try compressor.compress(bytes)
@@ -82,7 +83,7 @@ enum Pack {
                 progress.report(stage: "pack", done: done, total: total)
             }
             try compressor.finish()
-            try entry?.commit(mode: 0o644)
+            try? entry?.commit(mode: 0o644)
         }
         try file.commit(mode: 0o644)
         return outcome

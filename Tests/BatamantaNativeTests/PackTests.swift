@@ -70,6 +70,12 @@ import Testing
         #expect(try readFile(work("four.zst")) == readFile(work("two.zst")))
         #expect(try pack("five.zst").reused == 2)
 
+        // A cache that cannot be written costs only the time.
+        #expect(try Pack.pack(
+            work("tree"), to: work("nocache.zst"), settings: settings, mtime: 0, firstFrame: roots,
+            cache: work("missing"), progress: .ignored).reused == 0)
+        #expect(try readFile(work("nocache.zst")) == readFile(work("two.zst")))
+
         // A changed file changes only its own frame.
         try writeFile(work("tree").appending("releases/0.1.0/sys.config"), "[{app, []}].\n")
         #expect(try pack("six.zst").reused == 1)

@@ -35,8 +35,14 @@ defmodule Batamanta.FrameCache do
   def first_frame(%Staged{path: path, erts_version: vsn}, project_apps) do
     own = MapSet.new(project_apps, &to_string/1)
 
+    dirs =
+      case File.ls(Path.join(path, "lib")) do
+        {:ok, dirs} -> Enum.sort(dirs)
+        {:error, _} -> []
+      end
+
     libs =
-      for dir <- path |> Path.join("lib") |> File.ls!() |> Enum.sort(),
+      for dir <- dirs,
           not MapSet.member?(own, app_name(dir)),
           do: Path.join("lib", dir)
 

@@ -300,8 +300,8 @@ defmodule Batamanta.Pipeline do
     timed(build, fn ->
       output = Path.join(build.tmp, "payload.tar.zst")
 
+      # Without a cache directory it can create, the build compresses every frame.
       cache = FrameCache.dir(System.get_env())
-      File.mkdir_p!(cache)
 
       args = %{
         source: staged.path,
@@ -309,13 +309,13 @@ defmodule Batamanta.Pipeline do
         level: config.compression,
         mtime: config.source_date_epoch,
         first_frame: FrameCache.first_frame(staged),
-        cache: cache
+        cache: if(File.mkdir_p(cache) == :ok, do: cache)
       }
 
       progress = Output.progress(build.out, "compressing")
 
       result = ok!(Native.request(build.native, :pack, args, progress), "packing #{staged.path}")
-      FrameCache.prune(cache)
+      if args.cache, do: FrameCache.prune(cache)
 
       {%{build | payload: Map.put(result, :path, output)},
        "packed #{result.entries} entries: #{Output.bytes(result.uncompressed)} -> " <>
