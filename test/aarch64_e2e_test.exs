@@ -5,7 +5,7 @@ defmodule Batamanta.Aarch64E2ETest do
   # hello takes seconds, so each test runs the binary as few times as it can.
   use ExUnit.Case, async: false
 
-  alias Batamanta.Test.{Aarch64, Example}
+  alias Batamanta.Test.{Aarch64, Example, Wait}
   import Batamanta.Test.Loopback
 
   @moduletag :e2e
@@ -115,11 +115,11 @@ defmodule Batamanta.Aarch64E2ETest do
       )
 
     screen = fn -> elem(System.cmd("tmux", ~w(-L #{socket} capture-pane -p)), 0) end
-    assert wait_until(fn -> screen.() =~ "Nothing selected" end, 600), screen.()
+    assert Wait.until(fn -> screen.() =~ "Nothing selected" end, 600), screen.()
     System.cmd("tmux", ~w(-L #{socket} send-keys Down Enter))
-    assert wait_until(fn -> screen.() =~ "Selected: " end, 300), screen.()
+    assert Wait.until(fn -> screen.() =~ "Selected: " end, 300), screen.()
     System.cmd("tmux", ~w(-L #{socket} send-keys q))
-    assert wait_until(fn -> screen.() =~ "status=0" end, 300), screen.()
+    assert Wait.until(fn -> screen.() =~ "status=0" end, 300), screen.()
   end
 
   test "the daemon starts, reports its status (its pid is the emulated VM) and stops", context do
@@ -158,14 +158,6 @@ defmodule Batamanta.Aarch64E2ETest do
     assert output =~ "stopped hello_daemon (pid #{pid})"
     assert File.read!(Path.join(context.dir, "stopped")) == "stopped\n"
     assert {"hello_daemon is not running\n", 3} = run(context, :daemon, ["status"], env: env)
-  end
-
-  defp wait_until(fun, tries) do
-    cond do
-      fun.() -> true
-      tries == 0 -> false
-      true -> Process.sleep(100) && wait_until(fun, tries - 1)
-    end
   end
 
   # Emulated processes (the VM, epmd) show qemu as their exe; their argv names the program.

@@ -3,7 +3,7 @@ defmodule Batamanta.DaemonE2ETest do
   # binary as a service manager: the :daemon contract of issue 5 and the README.
   use ExUnit.Case, async: false
 
-  alias Batamanta.Test.{ErlangHidden, Example, Project}
+  alias Batamanta.Test.{ErlangHidden, Example, Project, Wait}
   import Batamanta.Test.Loopback
 
   @moduletag :e2e
@@ -74,14 +74,6 @@ defmodule Batamanta.DaemonE2ETest do
     end
   end
 
-  defp wait_until(fun, tries \\ 100) do
-    cond do
-      fun.() -> true
-      tries == 0 -> false
-      true -> Process.sleep(100) && wait_until(fun, tries - 1)
-    end
-  end
-
   test "start serves HTTP, status reports it, a second start is refused, stop runs stop/1",
        context do
     pid = start!(context, ["--", "one", "two words"])
@@ -117,7 +109,7 @@ defmodule Batamanta.DaemonE2ETest do
   test "a VM killed with SIGKILL leaves a stale pid file that the next start replaces", context do
     pid = start!(context)
     System.cmd("kill", ["-9", to_string(pid)])
-    assert wait_until(fn -> not alive?(pid) end)
+    assert Wait.until(fn -> not alive?(pid) end, 100)
 
     assert {_, 3} = bin(context, ["status"])
     new_pid = start!(context)
@@ -149,7 +141,7 @@ defmodule Batamanta.DaemonE2ETest do
       env: env
     ])
 
-    assert wait_until(fn -> File.exists?(session_file) end, 600),
+    assert Wait.until(fn -> File.exists?(session_file) end, 600),
            "start inside the session did not finish: #{inspect(File.read(session_file <> ".out"))}"
 
     session = session_file |> File.read!() |> String.trim()
@@ -157,7 +149,7 @@ defmodule Batamanta.DaemonE2ETest do
     {pid_text, 0} = bin(context, ["pid"])
     System.cmd("kill", ["-HUP", "--", "-" <> session])
 
-    assert wait_until(fn -> not File.exists?("/proc/#{session}") end),
+    assert Wait.until(fn -> not File.exists?("/proc/#{session}") end, 100),
            "the session survived SIGHUP"
 
     Process.sleep(500)
@@ -270,9 +262,9 @@ defmodule Batamanta.DaemonE2ETest do
       end
     end
 
-    assert wait_until(fn -> followed.() =~ "listening on" end)
+    assert Wait.until(fn -> followed.() =~ "listening on" end, 100)
     assert {_, 0} = bin(context, ["stop"])
-    assert wait_until(fn -> followed.() =~ "hello_daemon stopping" end)
+    assert Wait.until(fn -> followed.() =~ "hello_daemon stopping" end, 100)
     assert alive?(follower), "logs -f ended with the daemon"
   end
 

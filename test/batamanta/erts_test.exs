@@ -5,7 +5,7 @@ defmodule Batamanta.ERTSTest do
 
   alias Batamanta.{Config, ERTS, Native, Target}
   alias Batamanta.ERTS.{Cache, Index, Source}
-  alias Batamanta.Test.{HTTPServer, OTPFixture}
+  alias Batamanta.Test.{HTTPServer, OTPFixture, Wait}
 
   @moduletag timeout: 180_000
   @triple "x86_64-linux-gnu"
@@ -426,9 +426,11 @@ defmodule Batamanta.ERTSTest do
     partial =
       Path.join([context.cache, "batamanta/erts", @triple, ".tmp-OTP-#{context.version}-*"])
 
-    assert wait_until(fn ->
-             Path.wildcard(Path.join(partial, "*.tar.gz*"), match_dot: true) != []
-           end)
+    assert Wait.until(
+             fn -> Path.wildcard(Path.join(partial, "*.tar.gz*"), match_dot: true) != [] end,
+             600,
+             50
+           )
 
     System.cmd("kill", ["-KILL", to_string(pid)])
     assert_receive {^port, {:exit_status, _}}, 10_000
@@ -452,14 +454,6 @@ defmodule Batamanta.ERTSTest do
     env = %{"XDG_CACHE_HOME" => #{inspect(context.cache)}, "HOME" => #{inspect(context.dir)}}
     Batamanta.ERTS.provision(config, target, Batamanta.Native.start(), env: env)
     """
-  end
-
-  defp wait_until(fun, tries \\ 600) do
-    cond do
-      fun.() -> true
-      tries == 0 -> false
-      true -> Process.sleep(50) && wait_until(fun, tries - 1)
-    end
   end
 
   describe "version parity" do
