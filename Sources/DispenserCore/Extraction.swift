@@ -1,8 +1,9 @@
 import CLibc
 
-/// Cold start: stream the payload from our own file through SHA-256, zstd and the tar
-/// reader into a private temp dir, verify everything, then rename it into place. The
-/// payload is never held in memory; only a few fixed-size buffers are.
+/// Cold start: stream the payload from our own file through SHA-256 and zstd (on a thread
+/// of their own) and the tar reader into a private temp dir, verify everything, then
+/// rename it into place. The payload is never held in memory; only a few fixed-size
+/// buffers are.
 enum Extraction {
     static let markerName: [UInt8] = Array(".batamanta-extraction".utf8)
     /// Prefix of a dir whose creator has not locked it yet (only for microseconds).
@@ -11,8 +12,6 @@ enum Extraction {
     static let temporaryPrefix: [UInt8] = Array(".batamanta-tmp-".utf8)
     /// Prefix of a dir being deleted.
     static let trashPrefix: [UInt8] = Array(".batamanta-trash-".utf8)
-
-    static let readSize = 1 << 18
 
     /// Extracts into `cache` under `name` and returns the extraction holding LOCK_SH. If
     /// another process finished first, ours is deleted and theirs is returned.
@@ -91,34 +90,18 @@ enum Extraction {
     }
 
     private static func unpack(_ image: SelfImage, into root: FileDescriptor, at rootPath: [UInt8]) throws(Failure) {
-        guard var payload = PayloadReader(for: image.located) else {
-            throw Failure(.osError, path: image.executablePath, "cannot allocate zstd decoder")
-        }
+        var decoded = try DecodingThread(image)
         guard var writer = TreeWriter(root: root, rootPath: rootPath) else {
             throw Failure(.osError, path: rootPath, "cannot allocate the file syncer")
         }
-        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: 16)
-        defer {
-            writer.abandon()
-            input.deallocate()
-        }
-        var offset = image.trailer.payloadOffset
-        let end = offset + image.trailer.payloadLength
-        while offset < end {
-            let chunk = UnsafeMutableRawBufferPointer(rebasing: input[0..<Int(min(UInt64(readSize), end - offset))])
-            let count = try image.file.read(fromAbsoluteOffset: offset, into: chunk).orThrow {
-                Failure(errno: $0, path: image.executablePath, "cannot read payload", otherwise: .ioError)
-            }
-            offset += UInt64(count)
-            try Failure.checking(image.executablePath) { () throws(FormatError) in
-                if count == 0 { throw .corrupt(.payloadTruncated) }
-                try payload.feed(UnsafeRawBufferPointer(rebasing: input[0..<count]))
-            }
-            while let event = try Failure.checking(image.executablePath, { () throws(FormatError) in try payload.next() }) {
+        defer { writer.abandon() }
+        var tar = TarReader()
+        while var chunk = try decoded.next() {
+            while let event = try Failure.checking(image.executablePath, { () throws(FormatError) in try tar.next(&chunk) }) {
                 try writer.handle(event)
             }
         }
-        try Failure.checking(image.executablePath) { () throws(FormatError) in try payload.finish() }
+        try Failure.checking(image.executablePath) { () throws(FormatError) -> Void in try tar.finish() }
         try writer.finish()
     }
 

@@ -102,6 +102,33 @@ func chunked(_ bytes: [UInt8], _ size: Int) -> [[UInt8]] {
         }
     }
 
+    /// The dispenser drives the decoding layer on its own, into buffers of its own size:
+    /// whatever the sizes of the chunks and of the output, the bytes are the tar stream's,
+    /// and fewer bytes than asked for means the chunk is used up.
+    @Test func decoderYieldsTheTarStreamIntoAnyOutputSize() throws {
+        let half = Self.tar.count / 2
+        let frames = zstdFrame(Array(Self.tar[..<half])) + zstdFrame(Array(Self.tar[half...]))
+        let payload = try located(frames, uncompressedSize: UInt64(Self.tar.count))
+        for (chunkSize, outputSize) in [(1, 1), (5, 7), (4096, 512), (frames.count, 1 << 17), (3, 1 << 20)] {
+            var decoder = PayloadDecoder(for: payload)!
+            let output = UnsafeMutableRawBufferPointer.allocate(byteCount: outputSize, alignment: 1)
+            defer { output.deallocate() }
+            var decoded: [UInt8] = []
+            for chunk in chunked(frames, chunkSize) {
+                try chunk.withUnsafeBytes { bytes in
+                    try decoder.feed(bytes)
+                    while true {
+                        let count = try decoder.decode(into: output)
+                        decoded += output[..<count]
+                        if count < output.count { break }
+                    }
+                }
+            }
+            try decoder.finish()
+            #expect(decoded == Self.tar, "chunks of \(chunkSize), output of \(outputSize)")
+        }
+    }
+
     @Test func refusesDataAfterTheFrameInTheSameOrALaterChunk() throws {
         let trailing = Self.frame + Array("x".utf8)
         let payload = try located(trailing, uncompressedSize: UInt64(Self.tar.count))

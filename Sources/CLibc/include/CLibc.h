@@ -23,6 +23,7 @@
 #include "CLibcTerminal.h"
 #include "CLibcPlatform.h"
 #include "CLibcSyncer.h"
+#include "CLibcRelay.h"
 
 char *const *bm_environ(void);
 int bm_errno(void);
