@@ -1,11 +1,13 @@
 # Wraps an arbitrary directory into a batamanta binary whose launch spec execs `bin/run`
-# inside it: lets bench/run measure the dispenser alone, without a VM behind it.
-[source, output] = System.argv()
+# inside it: lets bench/run measure the dispenser alone, without a VM behind it. An
+# optional third argument is the zstd level (default 3).
+[source, output | level] = System.argv()
+level = level |> List.first("3") |> String.to_integer()
 native = Batamanta.Native.start()
 payload = output <> ".payload"
 
 {:ok, packed} =
-  Batamanta.Native.request(native, :pack, %{source: source, output: payload, level: 3, mtime: 0})
+  Batamanta.Native.request(native, :pack, %{source: source, output: payload, level: level, mtime: 0})
 
 metadata = [
   {"app", "bench"},

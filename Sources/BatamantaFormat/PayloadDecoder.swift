@@ -9,7 +9,10 @@
 ///     guard var decoder = PayloadDecoder(for: located) else { ... cannot allocate ... }
 ///     for chunk in the payload's bytes, in order {
 ///         try decoder.feed(chunk)
-///         while case let count = try decoder.decode(into: output), count > 0 { ... }
+///         repeat {
+///             count = try decoder.decode(into: output)
+///             ... output[..<count] ...
+///         } while count == output.count
 ///     }
 ///     try decoder.finish()
 public struct PayloadDecoder: ~Copyable {
