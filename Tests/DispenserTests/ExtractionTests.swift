@@ -23,6 +23,27 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root + "/data/readme"))
     }
 
+    /// Where no thread can be started (here: an RLIMIT_NPROC of 1 for an unprivileged
+    /// user), the payload is decoded and the files synced on the extracting thread itself:
+    /// the same tree, only slower.
+    @Test func withoutThreadsTheSameTreeIsExtracted() throws {
+        let scratch = try Harness.Scratch()
+        let tree = try Harness.makeTree(in: scratch, randomFiles: ["data/blob": 3 << 20])
+        let binary = try Harness.makeBinary(scratch.path("app"), tree: tree)
+        try Harness.shell("chmod 755 '\(scratch.url.path)' && mkdir -m 700 '\(scratch.cache.path)' && chown 4321 '\(scratch.cache.path)'")
+        let trace = scratch.path("clones")
+        let outcome = try Harness.shell(
+            "strace -f -qq -e trace=clone,clone3 -o '\(trace.path)' prlimit --nproc=1:1 " +
+                "setpriv --reuid 4321 --regid 4321 --clear-groups '\(binary.path)'",
+            environment: Harness.baseEnvironment(scratch))
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let root = try #require(outcome.value("ROOT"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/data/blob")) == Data(contentsOf: tree.appendingPathComponent("data/blob")))
+        #expect(try String(contentsOfFile: root + "/data/readme", encoding: .utf8) == "sourced")
+        let clones = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n")
+        #expect(!clones.isEmpty && clones.allSatisfy { $0.contains("EAGAIN") }, "\(clones)")
+    }
+
     /// F4: whatever holds the extraction's exact name without being a finished extraction
     /// of ours is treated as absent: moved aside, replaced by a fresh extraction, and run.
     @Test func anImpostorAtTheExtractionsNameIsMovedAside() throws {
