@@ -20,6 +20,11 @@ enum Control {
             _ = ProcessInfo.waitUntil(timeout: 10_000) { !running.isOurRunningVM }
             how = joined(Array("killed (no graceful stop within ".utf8), decimalDigits(UInt64(timeout)), Array(" s) ".utf8))
         }
+        // Once its main thread is gone the VM no longer counts as running, but its other
+        // threads may still hold the extraction's lock for a few ms: `stop` returns only
+        // when nothing of it is left, so an `uninstall` or a new start right after finds
+        // the extraction free.
+        _ = ProcessInfo.waitUntil(timeout: 5_000, interval: 5) { Platform.hasExited(running.pid) }
         state.remove(state.pidName)
         say(how, state.app, Array(" (pid ".utf8), running.pidText, Array(")".utf8))
         return 0

@@ -46,6 +46,25 @@ enum Platform {
         return state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
     }
 
+    /// True once `pid` and every thread of it have exited, so that nothing it held (its
+    /// descriptors, and the locks on them) is held any more. `isAlive` and `executable(of:)`
+    /// turn false as soon as the main thread exits, while the other threads may still be
+    /// closing the descriptors they share with it: the kernel counts a thread in `Threads:`
+    /// until it is past that.
+    static func hasExited(_ pid: Int32) -> Bool {
+        let status = SystemLibraries.contents(of: joined(Array("/proc/".utf8), decimalDigits(UInt64(pid)), Array("/status".utf8)))
+        guard !status.isEmpty else { return true }
+        func field(_ name: StaticString) -> ArraySlice<UInt8>? {
+            let prefix = bytes(name)
+            for line in status.split(separator: UInt8(ascii: "\n")) where line.starts(with: prefix) {
+                return line.dropFirst(prefix.count).drop { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") }
+            }
+            return nil
+        }
+        guard let state = field("State:")?.first, state == UInt8(ascii: "Z") || state == UInt8(ascii: "X") else { return false }
+        return field("Threads:").map { Array($0) == Array("1".utf8) } ?? true
+    }
+
     /// The program `pid` runs: the target of /proc/<pid>/exe, or nil when it is gone or
     /// belongs to another user. Under user-mode emulation (qemu-user through binfmt_misc,
     /// which starts the emulator as `<emulator> <program> <args>`) /proc/<pid>/exe is the
