@@ -52,17 +52,11 @@ enum Platform {
     /// closing the descriptors they share with it: the kernel counts a thread in `Threads:`
     /// until it is past that.
     static func hasExited(_ pid: Int32) -> Bool {
+        guard !isAlive(pid) else { return false }
         let status = SystemLibraries.contents(of: joined(Array("/proc/".utf8), decimalDigits(UInt64(pid)), Array("/status".utf8)))
-        guard !status.isEmpty else { return true }
-        func field(_ name: StaticString) -> ArraySlice<UInt8>? {
-            let prefix = bytes(name)
-            for line in status.split(separator: UInt8(ascii: "\n")) where line.starts(with: prefix) {
-                return line.dropFirst(prefix.count).drop { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") }
-            }
-            return nil
-        }
-        guard let state = field("State:")?.first, state == UInt8(ascii: "Z") || state == UInt8(ascii: "X") else { return false }
-        return field("Threads:").map { Array($0) == Array("1".utf8) } ?? true
+        let prefix = bytes("Threads:")
+        guard let line = status.split(separator: UInt8(ascii: "\n")).first(where: { $0.starts(with: prefix) }) else { return true }
+        return Array(line.dropFirst(prefix.count).drop { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") }) == Array("1".utf8)
     }
 
     /// The program `pid` runs: the target of /proc/<pid>/exe, or nil when it is gone or
