@@ -64,4 +64,67 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: pidFile.path))
         starter.waitUntilExit()
     }
+
+    /// A VM whose main thread exits on SIGTERM while another of its threads, holding the
+    /// descriptors they share (the extraction's lock among them), lives on for 1.5 s.
+    static let lingeringVM = #"""
+        #include <pthread.h>
+        #include <signal.h>
+        #include <unistd.h>
+
+        static int pipe_ends[2];
+
+        static void *linger(void *unused) {
+            char byte;
+            (void)unused;
+            while (read(pipe_ends[0], &byte, 1) != 1) {}
+            usleep(1500000);
+            _exit(0);
+        }
+
+        int main(void) {
+            sigset_t term;
+            int signal;
+            pthread_t thread;
+            sigemptyset(&term);
+            sigaddset(&term, SIGTERM);
+            pthread_sigmask(SIG_BLOCK, &term, NULL);
+            if (pipe(pipe_ends) != 0 || pthread_create(&thread, NULL, linger, NULL) != 0) return 1;
+            sigwait(&term, &signal);
+            if (write(pipe_ends[1], "x", 1) != 1) return 1;
+            pthread_exit(NULL);
+        }
+        """#
+
+    /// `stop` returns once nothing of the VM is left, not when its main thread is gone:
+    /// right after it, the extraction is free for `uninstall` or a new start.
+    @Test func stopWaitsForEveryThreadOfTheVM() throws {
+        let scratch = try Harness.Scratch()
+        let tree = try Harness.makeTree(in: scratch)
+        try Data(Self.daemonRun.utf8).write(to: tree.appendingPathComponent("bin/run"))
+        let source = scratch.path("vm.c")
+        try Data(Self.lingeringVM.utf8).write(to: source)
+        let build = try Harness.shell("cc -O2 -pthread '\(source.path)' -o '\(tree.path)/bin/vm'")
+        try #require(build.status == 0, "\(build.stderr)")
+        let binary = try Harness.makeBinary(
+            scratch.path("app"), tree: tree, metadata: ModeDispenserTests.metadata(mode: "daemon"), dispenser: Harness.dispenser(mode: "daemon"))
+        var environment = Harness.baseEnvironment(scratch)
+        environment["XDG_STATE_HOME"] = scratch.path("state").path
+        let run = { (arguments: [String], extra: [String: String]) throws -> Harness.Outcome in
+            try Harness.run(binary.path, arguments, environment: environment.merging(extra) { $1 })
+        }
+
+        let start = try run(["start", "--timeout", "30"], [:])
+        try #require(start.status == 0, "\(start.stderr)")
+        let pid = try run(["pid"], [:]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let began = Date()
+        let stop = try run(["stop"], [:])
+        let took = Date().timeIntervalSince(began)
+        #expect(stop.status == 0, "\(stop.stderr)")
+        #expect(took >= 1.4, "stop returned after \(took) s, while the VM's second thread still ran")
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        #expect(tasks.allSatisfy { $0 == pid }, "threads left: \(tasks)")
+        let info = try run([], ["BATAMANTA_MAINTENANCE": "info"])
+        #expect(info.stdout.contains("(extracted, not in use)"), "\(info.stdout)")
+    }
 }
