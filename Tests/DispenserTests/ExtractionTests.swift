@@ -23,6 +23,33 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root + "/data/readme"))
     }
 
+    /// More files than the syncer holds pending (128), each fdatasync slowed down (strace
+    /// delays it by 20 ms): the writer must wait for room and be woken when a sync frees
+    /// some, every time, or the start hangs (and `timeout` fails it).
+    @Test func moreFilesThanTheSyncerHoldsAreAllExtracted() throws {
+        let scratch = try Harness.Scratch()
+        let tree = try Harness.makeTree(in: scratch)
+        for directory in 0..<6 {
+            let path = tree.appendingPathComponent("lib/d\(directory)")
+            try FileManager.default.createDirectory(at: path, withIntermediateDirectories: true)
+            for file in 0..<100 {
+                try Data("file \(file) of \(directory)\n".utf8).write(to: path.appendingPathComponent("f\(file)"))
+            }
+        }
+        let binary = try Harness.makeBinary(scratch.path("app"), tree: tree)
+        let outcome = try Harness.shell(
+            "timeout 60 strace -f -qq -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_enter=20000 '\(binary.path)'",
+            environment: Harness.baseEnvironment(scratch))
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let root = try #require(outcome.value("ROOT"))
+        for directory in 0..<6 {
+            for file in 0..<100 {
+                let contents = try String(contentsOfFile: root + "/lib/d\(directory)/f\(file)", encoding: .utf8)
+                #expect(contents == "file \(file) of \(directory)\n")
+            }
+        }
+    }
+
     /// Where no thread can be started (here: an RLIMIT_NPROC of 1 for an unprivileged
     /// user), the payload is decoded and the files synced on the extracting thread itself:
     /// the same tree, only slower.
