@@ -1,14 +1,12 @@
-/// The payload's first two layers: compressed chunks are hashed, then decoded by zstd
-/// into the tar stream. The checks on the compressed bytes and on the whole payload are
-/// made here and nowhere else; `PayloadReader` adds the tar layer on top, and the
-/// dispenser runs this layer on a thread of its own (DecodingThread).
-///
-/// The compressed bytes are one or more zstd frames, each with its content checksum, one
-/// after the other: their contents, concatenated, are the tar stream.
+/// The payload's middle layer: its compressed bytes are one or more zstd frames, each
+/// with its content checksum, one after the other, and their contents, concatenated, are
+/// the tar stream. Every rule about the frames is checked here and nowhere else;
+/// `PayloadReader` puts `PayloadHash` below and the tar layer on top, and the dispenser
+/// runs each layer on a thread of its own (DecodingPipeline).
 ///
 ///     guard var decoder = PayloadDecoder(for: located) else { ... cannot allocate ... }
 ///     for chunk in the payload's bytes, in order {
-///         try decoder.feed(chunk)
+///         decoder.feed(chunk)
 ///         repeat {
 ///             count = try decoder.decode(into: output)
 ///             ... output[..<count] ...
@@ -16,11 +14,7 @@
 ///     }
 ///     try decoder.finish()
 public struct PayloadDecoder: ~Copyable {
-    private let contentHash: [UInt8]
     private let uncompressedSize: UInt64
-    private let metadataBytes: [UInt8]
-
-    private var hash = SHA256()
     private let decoder: ZstdDecoder
 
     private var compressed = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -42,9 +36,7 @@ public struct PayloadDecoder: ~Copyable {
     public init?(for located: Trailer.Located) {
         guard let decoder = ZstdDecoder() else { return nil }
         self.decoder = decoder
-        contentHash = located.trailer.contentHash
         uncompressedSize = located.trailer.uncompressedSize
-        metadataBytes = located.metadataBytes
     }
 
     deinit {
@@ -53,9 +45,8 @@ public struct PayloadDecoder: ~Copyable {
 
     /// Hands over the next compressed bytes, which must stay valid until `decode` has
     /// used them up.
-    public mutating func feed(_ chunk: UnsafeRawBufferPointer) throws(FormatError) {
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer) {
         precondition(compressed.isEmpty, "feed before the previous chunk was used up")
-        hash.update(chunk)
         compressed = chunk
     }
 
@@ -110,10 +101,8 @@ public struct PayloadDecoder: ~Copyable {
         return true
     }
 
-    /// Checks what only the whole payload can show; call once the last chunk is used up.
+    /// Checks what only all the frames can show; call once the last chunk is used up.
     public mutating func finish() throws(FormatError) {
-        hash.update(metadataBytes)
-        guard hash.finalize() == contentHash else { throw .corrupt(.contentHash) }
         guard headerCount == 0 || frames == 0 else { throw .corrupt(.payloadAfterFrame) }
         guard frames > 0, atFrameStart || frameEnded else { throw .corrupt(.payloadTruncated) }
         guard produced == uncompressedSize else { throw .corrupt(.uncompressedSize) }

@@ -56,7 +56,7 @@ enum Inspect {
             }
             offset += UInt64(chunk.count)
             do throws(FormatError) {
-                try payload.feed(UnsafeRawBufferPointer(chunk))
+                payload.feed(UnsafeRawBufferPointer(chunk))
                 while let event = try payload.next() {
                     if case .entryStart(let header) = event { entries.append(header) }
                 }

@@ -9,7 +9,7 @@ struct bm_relay {
     pthread_t thread;
     int threaded;
     int closed, cancelled;
-    void (*body)(void *);
+    bool (*step)(void *);
     void *context;
     unsigned slots;
     size_t slot_size;
@@ -39,12 +39,12 @@ bm_relay *bm_relay_create(unsigned slots, size_t slot_size) {
 
 static void *run(void *argument) {
     struct bm_relay *relay = argument;
-    relay->body(relay->context);
+    while (relay->step(relay->context)) {}
     return NULL;
 }
 
-int bm_relay_start(bm_relay *relay, void (*body)(void *), void *context) {
-    relay->body = body;
+int bm_relay_start(bm_relay *relay, bool (*step)(void *), void *context) {
+    relay->step = step;
     relay->context = context;
     sigset_t all, previous;
     sigfillset(&all);

@@ -1,9 +1,9 @@
 import CLibc
 
-/// Cold start: stream the payload from our own file through SHA-256 and zstd (on a thread
-/// of their own) and the tar reader into a private temp dir, verify everything, then
-/// rename it into place. The payload is never held in memory; only a few fixed-size
-/// buffers are.
+/// Cold start: stream the payload from our own file through SHA-256 and zstd (each on a
+/// thread of its own: DecodingPipeline) and the tar reader into a private temp dir,
+/// verify everything, then rename it into place. The payload is never held in memory;
+/// only a few fixed-size buffers are.
 enum Extraction {
     static let markerName: [UInt8] = Array(".batamanta-extraction".utf8)
     /// Prefix of a dir whose creator has not locked it yet (only for microseconds).
@@ -90,7 +90,7 @@ enum Extraction {
     }
 
     private static func unpack(_ image: SelfImage, into root: FileDescriptor, at rootPath: [UInt8]) throws(Failure) {
-        var decoded = try DecodingThread(image)
+        var decoded = try DecodingPipeline(image)
         guard var writer = TreeWriter(root: root, rootPath: rootPath) else {
             throw Failure(.osError, path: rootPath, "cannot allocate the file syncer")
         }

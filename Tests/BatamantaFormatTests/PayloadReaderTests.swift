@@ -34,7 +34,7 @@ func readPayload(_ chunks: [[UInt8]], _ located: Trailer.Located) throws -> [Rea
     var entries: [ReadEntry] = []
     for chunk in chunks {
         try chunk.withUnsafeBytes { bytes in
-            try payload.feed(bytes)
+            payload.feed(bytes)
             while let event = try payload.next() {
                 switch event {
                 case .entryStart(let header): entries.append(ReadEntry(header: header, contents: []))
@@ -116,7 +116,7 @@ func chunked(_ bytes: [UInt8], _ size: Int) -> [[UInt8]] {
             var decoded: [UInt8] = []
             for chunk in chunked(frames, chunkSize) {
                 try chunk.withUnsafeBytes { bytes in
-                    try decoder.feed(bytes)
+                    decoder.feed(bytes)
                     while true {
                         let count = try decoder.decode(into: output)
                         decoded += output[..<count]

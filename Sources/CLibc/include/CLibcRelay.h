@@ -1,21 +1,24 @@
 #ifndef BM_CLIBC_RELAY_H
 #define BM_CLIBC_RELAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-// A producer thread filling buffers that the caller's thread consumes in the same order:
-// the dispenser decodes the payload a few buffers ahead of the tar reader and the writes,
-// so decoding and writing take both cores instead of one after the other. No Swift object
-// crosses over; only the buffers do, and each belongs to one side at a time.
+// A producer thread filling buffers that another thread consumes in the same order: the
+// dispenser reads and hashes the payload a few buffers ahead of its decoding, and decodes
+// it a few buffers ahead of the tar reader and the writes, so the three share both cores
+// instead of running one after the other. No Swift object crosses over; only the buffers
+// do, and each belongs to one side at a time.
 
 typedef struct bm_relay bm_relay;
 
 /// NULL when out of memory. `slots` buffers of `slot_size` bytes each.
 bm_relay *bm_relay_create(unsigned slots, size_t slot_size);
 
-/// Runs `body(context)` on a new thread, which has every signal blocked. Returns 0, or the
-/// errno of pthread_create: the caller then produces on its own thread instead.
-int bm_relay_start(bm_relay *relay, void (*body)(void *), void *context);
+/// Runs `step(context)` on a new thread, which has every signal blocked, until it returns
+/// false. Returns 0, or the errno of pthread_create: the consumer then calls `step` on its
+/// own thread before each next.
+int bm_relay_start(bm_relay *relay, bool (*step)(void *), void *context);
 
 /// Producer: the next buffer to fill, once the consumer has released it; NULL when the
 /// consumer has cancelled.
