@@ -57,11 +57,11 @@ int bm_relay_start(bm_relay *relay, bool (*step)(void *), void *context) {
 
 void *bm_relay_acquire(bm_relay *relay) {
     pthread_mutex_lock(&relay->lock);
-    while (!relay->cancelled && relay->acquired - relay->released == relay->slots) {
+    while (!relay->cancelled && !relay->closed && relay->acquired - relay->released == relay->slots) {
         pthread_cond_wait(&relay->changed, &relay->lock);
     }
     void *slot = NULL;
-    if (!relay->cancelled) {
+    if (!relay->cancelled && !relay->closed) {
         slot = relay->memory + (relay->acquired % relay->slots) * relay->slot_size;
         relay->acquired++;
     }

@@ -74,7 +74,6 @@ private struct Reading: ~Copyable {
     private let end: UInt64
     private var hash: PayloadHash
     private let relay: OpaquePointer
-    private var closed = false
     private(set) var failure: Failure?
 
     init(_ image: SelfImage, relay: OpaquePointer) {
@@ -89,7 +88,7 @@ private struct Reading: ~Copyable {
     /// Reads and hands over one buffer; false once the reading is done (the payload read
     /// and its hash checked, a failure recorded, or the consumer gone).
     mutating func step() -> Bool {
-        guard !closed, let slot = bm_relay_acquire(relay) else { return false }
+        guard let slot = bm_relay_acquire(relay) else { return false }
         do throws(Failure) {
             if offset < end {
                 let buffer = UnsafeMutableRawBufferPointer(start: slot, count: Int(min(UInt64(Self.slotSize), end - offset)))
@@ -106,7 +105,6 @@ private struct Reading: ~Copyable {
         } catch {
             failure = error
         }
-        closed = true
         bm_relay_close(relay)
         return false
     }
@@ -123,7 +121,6 @@ private struct Decoding: ~Copyable {
     private let reading: UnsafeMutablePointer<Reading>
     private let relay: OpaquePointer
     private var finished = false
-    private var closed = false
     private(set) var failure: Failure?
 
     init(_ path: [UInt8], decoder: consuming PayloadDecoder, input: RelayConsumer, reading: UnsafeMutablePointer<Reading>, relay: OpaquePointer) {
@@ -137,7 +134,7 @@ private struct Decoding: ~Copyable {
     /// Fills and hands over one buffer; false once the decoding is done (the payload
     /// decoded and checked, a failure recorded, or the consumer gone).
     mutating func step() -> Bool {
-        guard !closed, let slot = bm_relay_acquire(relay) else { return false }
+        guard let slot = bm_relay_acquire(relay) else { return false }
         do throws(Failure) {
             let count = try fill(UnsafeMutableRawBufferPointer(start: slot, count: Self.slotSize))
             if count > 0 {
@@ -147,7 +144,6 @@ private struct Decoding: ~Copyable {
         } catch {
             failure = error
         }
-        closed = true
         bm_relay_close(relay)
         return false
     }

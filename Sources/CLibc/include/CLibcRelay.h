@@ -21,7 +21,8 @@ bm_relay *bm_relay_create(unsigned slots, size_t slot_size);
 int bm_relay_start(bm_relay *relay, bool (*step)(void *), void *context);
 
 /// Producer: the next buffer to fill, once the consumer has released it; NULL when the
-/// consumer has cancelled.
+/// consumer has cancelled or the producer has closed (a producer stepped on the consumer's
+/// thread may be stepped again after it is done).
 void *bm_relay_acquire(bm_relay *relay);
 
 /// Producer: the buffer from the last acquire holds `length` bytes for the consumer.
