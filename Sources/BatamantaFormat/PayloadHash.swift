@@ -1,6 +1,6 @@
 /// The payload's outermost layer: the SHA-256 of its compressed bytes, then of its
-/// metadata, must be the trailer's content hash. It sees the very bytes that are decoded,
-/// in their order, so no other copy of the payload can pass in their place.
+/// metadata, must be the trailer's content hash. Callers feed it the very buffers they
+/// then decode, in their order, so no other read of the payload can pass in their place.
 ///
 ///     var hash = PayloadHash(for: located)
 ///     for chunk in the payload's bytes, in order { hash.update(chunk) }
