@@ -54,16 +54,19 @@ import Testing
     /// RLIMIT_NPROC of `processes` for an unprivileged user, so `processes - 1` threads),
     /// each step that got none runs on the thread of the step it feeds: with one, only the
     /// reading has a thread; with two, the decoding too, and the files are synced on the
-    /// extracting thread itself. The same tree, only slower.
+    /// extracting thread itself. The same tree, only slower. RLIMIT_NPROC counts every
+    /// process of the user, so each case runs as a user no other test runs as, and
+    /// `timeout` turns a stage that never gets stepped into a failure instead of a hang.
     @Test(arguments: [1, 2, 3]) func withFewOrNoThreadsTheSameTreeIsExtracted(processes: Int) throws {
+        let user = 4340 + processes
         let scratch = try Harness.Scratch()
         let tree = try Harness.makeTree(in: scratch, randomFiles: ["data/blob": 3 << 20])
         let binary = try Harness.makeBinary(scratch.path("app"), tree: tree)
-        try Harness.shell("chmod 755 '\(scratch.url.path)' && mkdir -m 700 '\(scratch.cache.path)' && chown 4321 '\(scratch.cache.path)'")
+        try Harness.shell("chmod 755 '\(scratch.url.path)' && mkdir -m 700 '\(scratch.cache.path)' && chown \(user) '\(scratch.cache.path)'")
         let trace = scratch.path("clones")
         let outcome = try Harness.shell(
-            "strace -f -qq -e trace=clone,clone3 -o '\(trace.path)' prlimit --nproc=\(processes):\(processes) " +
-                "setpriv --reuid 4321 --regid 4321 --clear-groups '\(binary.path)'",
+            "timeout 60 strace -f -qq -e trace=clone,clone3 -o '\(trace.path)' prlimit --nproc=\(processes):\(processes) " +
+                "setpriv --reuid \(user) --regid \(user) --clear-groups '\(binary.path)'",
             environment: Harness.baseEnvironment(scratch))
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let root = try #require(outcome.value("ROOT"))
