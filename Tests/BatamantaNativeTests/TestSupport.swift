@@ -33,11 +33,25 @@ final class TemporaryDirectory: CustomStringConvertible {
     var description: String { path.description }
 }
 
+/// An executable (`mode` with an x bit) is written by `install`, a process of its own:
+/// a child that another test's thread forks while this process holds a file open for
+/// writing keeps it open until its own exec, and meanwhile the kernel refuses to run the
+/// file (ETXTBSY).
 func writeFile(_ path: FilePath, _ contents: String, mode: mode_t = 0o644) throws {
     shell("mkdir -p '\(path.parent)'")
-    let file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+    let executable = mode & 0o111 != 0
+    let written = executable ? path.parent.appending(Array(".".utf8) + path.lastComponent + Array(".bytes".utf8)) : path
+    let file = try FileDescriptor.open(written, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
     try file.writeAll(Array(contents.utf8))
-    try file.setMode(mode)
+    guard executable else { return try file.setMode(mode) }
+    try file.close()
+    let installed = shell("install -m \(String(mode, radix: 8)) '\(written)' '\(path)' && rm '\(written)'")
+    guard installed.status == 0 else { throw InstallFailure(path: path, output: installed.output) }
+}
+
+struct InstallFailure: Error {
+    var path: FilePath
+    var output: String
 }
 
 func readFile(_ path: FilePath) throws -> [UInt8] {

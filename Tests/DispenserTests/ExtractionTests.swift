@@ -186,8 +186,7 @@ import Testing
 
         func check(_ name: String, _ bytes: Data, status: Int32, message: String) throws {
             let path = scratch.path(name)
-            try bytes.write(to: path)
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path.path)
+            try Harness.writeExecutable(bytes, to: path)
             let outcome = try Harness.run(path.path, environment: Harness.baseEnvironment(scratch))
             #expect(outcome.status == status, "\(name): \(outcome.stderr)")
             #expect(outcome.stderr.hasPrefix("batamanta: \(path.path): ") && outcome.stderr.contains(message), "\(name): \(outcome.stderr)")

@@ -95,11 +95,26 @@ enum Harness {
         file.append(payload)
         file.append(contentsOf: metadataBytes)
         file.append(contentsOf: trailer.encoded())
-        try file.write(to: output)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: output.path)
+        try writeExecutable(file, to: output)
         try? FileManager.default.removeItem(at: tarFile)
         try? FileManager.default.removeItem(at: payloadFile)
         return output
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Writes `bytes` as a mode-0755 file that can be run at once. Other tests' threads
+    /// spawn children all the time; a child forked while this process has a file open for
+    /// writing holds it open until its own exec, and meanwhile the kernel refuses to run
+    /// the file (ETXTBSY). So the bytes go to a scratch copy here, and `install`, a process
+    /// of its own, writes the file that is run.
+    static func writeExecutable(_ bytes: Data, to output: URL) throws {
+        let copy = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).bytes")
+        try bytes.write(to: copy)
+        let outcome = try shell("install -m 0755 '\(copy.path)' '\(output.path)' && rm '\(copy.path)'")
+        guard outcome.status == 0 else { throw Failure(description: "install \(output.path): \(outcome.stderr)") }
     }
 
     struct Outcome {

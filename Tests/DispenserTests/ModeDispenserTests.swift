@@ -46,8 +46,7 @@ import Testing
         var flipped = try Data(contentsOf: binary)
         flipped[(try Data(contentsOf: dispenser)).count + 100] ^= 0x01
         let corrupt = scratch.path("corrupt")
-        try flipped.write(to: corrupt)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: corrupt.path)
+        try Harness.writeExecutable(flipped, to: corrupt)
         Self.expectOneLine(try Harness.run(corrupt.path, extracting, environment: environment), status: 65, "corrupt")
 
         try FileManager.default.createDirectory(at: scratch.cache, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
