@@ -19,6 +19,11 @@ import Testing
         let foreign = ["demo-0.9-0123456789abcdef", "demo-notours", ".batamanta-unrelated"]
         for name in foreign { try FileManager.default.createDirectory(atPath: cache + "/" + name, withIntermediateDirectories: true) }
         try FileManager.default.createDirectory(atPath: cache + "/.batamanta-tmp-deadbeefdeadbeef/half", withIntermediateDirectories: true)
+        // Two unlocked `.batamanta-new-` dirs. A starter's, in the microseconds before it
+        // locks it, looks just like one a killed starter left: only age tells them apart.
+        let justCreated = cache + "/.batamanta-new-0123456789abcdef", abandoned = cache + "/.batamanta-new-fedcba9876543210"
+        for path in [justCreated, abandoned] { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false) }
+        try Harness.shell("touch -d '-61 seconds' '\(abandoned)'")
 
         let running = try Harness.start(v1.path, environment: environment.merging(["HOLD": "120"]) { $1 }, output: scratch.path("v1.out"))
         var v1Root: String?
@@ -34,6 +39,8 @@ import Testing
         let v2Root = try #require(second.value("ROOT"))
         #expect(FileManager.default.fileExists(atPath: runningRoot + "/bin/run"), "in-use extraction kept")
         #expect(!FileManager.default.fileExists(atPath: cache + "/.batamanta-tmp-deadbeefdeadbeef"), "dead extractor's temp dir removed")
+        #expect(FileManager.default.fileExists(atPath: justCreated), "a new dir under a minute old kept")
+        #expect(!FileManager.default.fileExists(atPath: abandoned), "a new dir over a minute old removed")
         for name in foreign { #expect(FileManager.default.fileExists(atPath: cache + "/" + name), "\(name) kept") }
         #expect(FileManager.default.fileExists(atPath: otherRoot + "/bin/run"), "another app's extraction kept")
 
