@@ -120,7 +120,6 @@ private struct Decoding: ~Copyable {
     private var input: RelayConsumer
     private let reading: UnsafeMutablePointer<Reading>
     private let relay: OpaquePointer
-    private var finished = false
     private(set) var failure: Failure?
 
     init(_ path: [UInt8], decoder: consuming PayloadDecoder, input: RelayConsumer, reading: UnsafeMutablePointer<Reading>, relay: OpaquePointer) {
@@ -136,11 +135,9 @@ private struct Decoding: ~Copyable {
     mutating func step() -> Bool {
         guard let slot = bm_relay_acquire(relay) else { return false }
         do throws(Failure) {
-            let count = try fill(UnsafeMutableRawBufferPointer(start: slot, count: Self.slotSize))
-            if count > 0 {
-                bm_relay_publish(relay, count)
-                return true
-            }
+            let (count, done) = try fill(UnsafeMutableRawBufferPointer(start: slot, count: Self.slotSize))
+            if count > 0 { bm_relay_publish(relay, count) }
+            if !done { return true }
         } catch {
             failure = error
         }
@@ -148,9 +145,9 @@ private struct Decoding: ~Copyable {
         return false
     }
 
-    /// Decodes into `output` as far as the payload goes; 0 once all of it is decoded and
-    /// checked.
-    private mutating func fill(_ output: UnsafeMutableRawBufferPointer) throws(Failure) -> Int {
+    /// Decodes into `output` as far as the payload goes; `done` once all of it is decoded
+    /// and checked.
+    private mutating func fill(_ output: UnsafeMutableRawBufferPointer) throws(Failure) -> (count: Int, done: Bool) {
         var filled = 0
         while filled < output.count {
             filled += try Failure.checking(path) { () throws(FormatError) in
@@ -159,15 +156,12 @@ private struct Decoding: ~Copyable {
             if filled == output.count { break }
             // The fed bytes are used up, so their buffer may go back to Reading.
             guard let chunk = input.next() else {
-                if !finished {
-                    if let failure = reading.pointee.failure { throw failure }
-                    try Failure.checking(path) { () throws(FormatError) in try decoder.finish() }
-                    finished = true
-                }
-                break
+                if let failure = reading.pointee.failure { throw failure }
+                try Failure.checking(path) { () throws(FormatError) in try decoder.finish() }
+                return (filled, true)
             }
             decoder.feed(chunk)
         }
-        return filled
+        return (filled, false)
     }
 }
