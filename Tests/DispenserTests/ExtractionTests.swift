@@ -215,6 +215,26 @@ import Testing
         try check("no-trailer", try Data(contentsOf: Harness.dispenser), status: 66, message: "no batamanta payload")
     }
 
+    /// The hash is right, but the frames break a rule that only the payload's end shows:
+    /// the dispenser makes PayloadDecoder's closing checks, as `:inspect` does.
+    @Test func framesThatEndWrongAreRefused() throws {
+        let scratch = try Harness.Scratch()
+        let tree = try Harness.makeTree(in: scratch)
+        let cases: [(String, (inout Data, inout UInt64) -> Void, String)] = [
+            ("size", { _, size in size += 1 }, "uncompressed size differs from the trailer's"),
+            ("truncated", { payload, _ in payload.removeLast(10) }, "zstd frame truncated"),
+            ("partial-header", { payload, _ in payload.append(contentsOf: [0x28, 0xB5]) }, "data after a zstd frame"),
+        ]
+        for (name, edit, message) in cases {
+            let binary = try Harness.makeBinary(scratch.path(name), tree: tree, editPayload: edit)
+            let outcome = try Harness.run(binary.path, environment: Harness.baseEnvironment(scratch))
+            #expect(outcome.status == 65, "\(name): \(outcome.stderr)")
+            #expect(outcome.stderr.hasPrefix("batamanta: \(binary.path): ") && outcome.stderr.contains(message), "\(name): \(outcome.stderr)")
+            #expect(outcome.stdout.isEmpty)
+            #expect(Harness.cacheEntries(scratch).allSatisfy { !$0.hasPrefix("demo-") && !$0.hasPrefix(".batamanta-") }, "\(name) left \(Harness.cacheEntries(scratch))")
+        }
+    }
+
     @Test func unsafeTarEntriesAreRefused() throws {
         let scratch = try Harness.Scratch()
         let tree = try Harness.makeTree(in: scratch)

@@ -65,10 +65,12 @@ enum Harness {
     }
 
     /// dispenser + zstd(tar of `tree`) + metadata + trailer, as docs/FORMAT.md lays out.
+    /// `editPayload` may change the compressed bytes and the uncompressed size before the
+    /// trailer and its hash are made from them.
     @discardableResult
     static func makeBinary(
         _ output: URL, tree: URL, metadata: [(String, String)] = defaultMetadata, tarBytes: [UInt8]? = nil,
-        dispenser: URL = Harness.dispenser
+        dispenser: URL = Harness.dispenser, editPayload: (inout Data, inout UInt64) -> Void = { _, _ in }
     ) throws -> URL {
         let work = output.deletingLastPathComponent()
         let tarFile = work.appendingPathComponent(output.lastPathComponent + ".tar")
@@ -81,8 +83,9 @@ enum Harness {
         }
         try shell("zstd -q -f -1 --check '\(tarFile.path)' -o '\(payloadFile.path)'")
         let dispenserBytes = try Data(contentsOf: dispenser)
-        let payload = try Data(contentsOf: payloadFile)
-        let tarSize = try FileManager.default.attributesOfItem(atPath: tarFile.path)[.size] as! UInt64
+        var payload = try Data(contentsOf: payloadFile)
+        var tarSize = try FileManager.default.attributesOfItem(atPath: tarFile.path)[.size] as! UInt64
+        editPayload(&payload, &tarSize)
         let metadataBytes = Metadata(entries: metadata.map { (Array($0.0.utf8), Array($0.1.utf8)) }).encoded()
         var hasher = SHA256()
         payload.withUnsafeBytes { hasher.update($0) }
